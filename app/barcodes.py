@@ -1,0 +1,157 @@
+"""Barcodes: GTIN check-digit validation and GS1-128 case labels, via ``biip``.
+
+biip is a maintained GS1 parser (GTIN-8/12/13/14 with check digits, GS1 element strings
+with and without parentheses and the FNC1 group separator), so we do not hand-write
+check-digit or application-identifier code. Codes that are not GTINs are the store's own
+internal codes and are matched against SKUs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import biip
+from biip.gs1_messages import GS1Message
+from biip.gtin import Gtin
+
+from app.errors import UserError
+
+GTIN_LENGTHS = (8, 12, 13, 14)
+GROUP_SEPARATOR = "\x1d"
+
+
+@dataclass(frozen=True)
+class GtinCode:
+    """A validated GTIN: ``key`` (14 digits, for look-ups) and ``display`` (as printed)."""
+
+    key: str
+    display: str
+
+
+def is_gtin_shaped(text: str) -> bool:
+    """Digits only, of a GTIN length: meant as a GTIN, so its check digit must hold."""
+    return text.isdigit() and len(text) in GTIN_LENGTHS
+
+
+def parse_gtin(text: str) -> GtinCode:
+    """Validate a GTIN by its check digit.
+
+    Raises:
+        UserError: not 8, 12, 13 or 14 digits, or a wrong check digit.
+    """
+    code = text.strip()
+    if not is_gtin_shaped(code):
+        raise UserError(
+            f"Barcode {code!r} is not a GTIN: a GTIN has 8, 12, 13 or 14 digits. "
+            "Check the number on the label.",
+            field="barcode",
+        )
+    try:
+        gtin = Gtin.parse(code)
+    except biip.ParseError as error:
+        raise UserError(
+            f"Barcode {code} has a wrong check digit ({_reason(error)}). "
+            "Scan it again or type it from the label.",
+            field="barcode",
+        ) from error
+    return GtinCode(key=gtin.as_gtin_14(), display=code)
+
+
+def normalize_barcode(text: str) -> GtinCode:
+    """A barcode a product may carry: a valid GTIN, or an internal code of letters,
+    digits and ``-_.`` that does not look like a GTIN."""
+    code = text.strip()
+    if not code:
+        raise UserError("The barcode is empty. Scan or type the code.", field="barcode")
+    if is_gtin_shaped(code):
+        return parse_gtin(code)
+    if len(code) > 64 or not all(ch.isalnum() or ch in "-_." for ch in code) or not code.isascii():
+        raise UserError(
+            f"Barcode {code!r} is not valid: use a GTIN (8, 12, 13 or 14 digits) or an "
+            "internal code of up to 64 letters, digits, '-', '_' or '.'.",
+            field="barcode",
+        )
+    return GtinCode(key=code, display=code)
+
+
+@dataclass(frozen=True)
+class Scan:
+    """What one scan means: a code to look up and how many units it stands for.
+
+    ``gtin`` is set when the code is a GTIN (look up by barcode); otherwise ``code`` is an
+    internal code (look up by barcode, then by SKU).
+    """
+
+    code: str
+    count: int
+    gtin: GtinCode | None
+
+
+def parse_scan(text: str) -> Scan:
+    """Interpret scanned text: ``12*CODE`` multiplier, GS1-128 (01)+(37), GTIN, or SKU.
+
+    Raises:
+        UserError: unreadable content or a wrong check digit.
+    """
+    raw = text.strip().strip(GROUP_SEPARATOR)
+    multiplier = 1
+    if "*" in raw:
+        head, _, raw = raw.partition("*")
+        if not head.isdigit() or not 0 < int(head) <= 10_000:
+            raise UserError(
+                f"{head!r}* is not a multiplier: type a whole number from 1 to 10000 "
+                "followed by * before the scan.",
+                field="scan",
+            )
+        multiplier = int(head)
+        raw = raw.strip()
+    if not raw:
+        raise UserError("Nothing was scanned after the multiplier.", field="scan")
+    if raw.startswith("(") or (len(raw) > 14 and raw[:2] in ("01", "02") and raw.isascii()):
+        gtin, count = _parse_gs1(raw)
+        return Scan(code=gtin.key, count=count * multiplier, gtin=gtin)
+    if is_gtin_shaped(raw):
+        gtin = parse_gtin(raw)
+        return Scan(code=gtin.key, count=multiplier, gtin=gtin)
+    code = normalize_barcode(raw)
+    return Scan(code=code.key, count=multiplier, gtin=None)
+
+
+def _parse_gs1(raw: str) -> tuple[GtinCode, int]:
+    try:
+        message = GS1Message.parse_hri(raw) if raw.startswith("(") else GS1Message.parse(raw)
+    except biip.ParseError as error:
+        raise UserError(
+            f"Cannot read the case label {raw!r} ({_reason(error)}). Scan it again.",
+            field="scan",
+        ) from error
+    elements = message.element_strings
+    gtin_element = elements.get(ai="01") or elements.get(ai="02")
+    if gtin_element is not None and gtin_element.gtin is None:
+        raise UserError(
+            f"The case label {raw!r} has a bad product number ({gtin_element.gtin_error}). "
+            "Scan it again or scan the item itself.",
+            field="scan",
+        )
+    if gtin_element is None or gtin_element.gtin is None:
+        raise UserError(
+            f"The case label {raw!r} carries no product number (GTIN). Scan the item instead.",
+            field="scan",
+        )
+    count_element = elements.get(ai="37")
+    count = int(count_element.value) if count_element is not None else 1
+    if count <= 0:
+        raise UserError(f"The case label {raw!r} says it holds {count} items.", field="scan")
+    gtin = gtin_element.gtin
+    return GtinCode(key=gtin.as_gtin_14(), display=gtin.value), count
+
+
+def gtin13_with_check_digit(payload12: str) -> str:
+    """Complete a 12-digit payload to a GTIN-13 (used by the demo shop)."""
+    from biip.checksums import gs1_standard_check_digit
+
+    return payload12 + str(gs1_standard_check_digit(payload12))
+
+
+def _reason(error: Exception) -> str:
+    return str(error).rstrip(".")

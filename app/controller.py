@@ -1,0 +1,1210 @@
+"""The controller: every business rule of Backorder Desk, stated once.
+
+The windows and the command line both call it. It never asks a question: when an order
+has lines short of stock and no decision for them, it refuses the whole order, writes
+nothing and reports the shortages (``ShortageDecisionNeeded``); the caller asks the
+customer and calls again with the decisions.
+
+Every write is one transaction (``Store.run_write``) that writes the change, its stock
+movements, the running totals, the customer messages and the audit event together.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from peewee import IntegrityError, fn
+
+from app import eta
+from app.barcodes import normalize_barcode, parse_scan
+from app.clock import Clock, utcnow
+from app.errors import NotFound, ShortageDecisionNeeded, UserError
+from app.messaging import MessageLine, queue_message
+from app.models import (
+    AuditEvent,
+    Barcode,
+    Customer,
+    Order,
+    OrderLine,
+    Product,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    Receipt,
+    ReceiptLine,
+    Staff,
+    StockMovement,
+    Supplier,
+)
+from app.store import Store
+from app.validation import (
+    MAX_QTY,
+    clean_text,
+    parse_email,
+    parse_priority,
+    parse_quantity,
+)
+
+
+class Decision(StrEnum):
+    """What the customer chose for a line short of stock."""
+
+    WAIT = "wait"
+    CANCEL = "cancel"
+
+
+class LineStatus(StrEnum):
+    """Where an order line stands, derived from its quantities."""
+
+    READY = "ready"  # every unit not shipped or cancelled is reserved
+    WAITING = "waiting"  # some units are on the backorder list
+    SHIPPED = "shipped"  # everything not cancelled has gone out
+    CANCELLED = "cancelled"  # every unit was cancelled
+
+
+def line_status(
+    *, reserved: int, shipped: int, waiting: int, cancelled: int, ordered: int
+) -> LineStatus:
+    """The status of a line from its quantities (one definition, used everywhere)."""
+    if waiting > 0:
+        return LineStatus.WAITING
+    if cancelled == ordered:
+        return LineStatus.CANCELLED
+    if reserved > 0:
+        return LineStatus.READY
+    return LineStatus.SHIPPED
+
+
+@dataclass(frozen=True)
+class OrderItem:
+    """A product and a quantity: one line of an order or a receipt being entered."""
+
+    product_id: int
+    qty: int
+
+
+@dataclass(frozen=True)
+class Shortage:
+    """A line that cannot be served in full from available stock."""
+
+    product_id: int
+    sku: str
+    name: str
+    asked: int
+    available: int
+    short_by: int
+    eta: date | None
+
+    def sentence(self) -> str:
+        """What the clerk can read to the customer."""
+        later = (
+            f"expected around {self.eta:%d %b}"
+            if self.eta
+            else "not dated yet (no delivery is booked)"
+        )
+        if self.available == 0:
+            return f"None of the {self.asked} are in stock today; they are {later}."
+        other = "the other one is" if self.short_by == 1 else f"the other {self.short_by} are"
+        return f"{self.available} can go with you today; {other} {later}."
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "product_id": self.product_id,
+            "sku": self.sku,
+            "name": self.name,
+            "asked": self.asked,
+            "available": self.available,
+            "short_by": self.short_by,
+            "eta": self.eta.isoformat() if self.eta else None,
+        }
+
+
+@dataclass(frozen=True)
+class PlacedLine:
+    """A line as it stands right after the order was placed."""
+
+    line_id: int
+    product_id: int
+    sku: str
+    ordered: int
+    reserved: int
+    waiting: int
+    cancelled: int
+
+    @property
+    def status(self) -> LineStatus:
+        return line_status(
+            reserved=self.reserved,
+            shipped=0,
+            waiting=self.waiting,
+            cancelled=self.cancelled,
+            ordered=self.ordered,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "line_id": self.line_id,
+            "sku": self.sku,
+            "ordered": self.ordered,
+            "reserved": self.reserved,
+            "waiting": self.waiting,
+            "cancelled": self.cancelled,
+            "status": str(self.status),
+        }
+
+
+@dataclass(frozen=True)
+class PlacedOrder:
+    """The result of placing an order."""
+
+    order_id: int
+    customer_id: int
+    lines: list[PlacedLine]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"order_id": self.order_id, "lines": [line.as_dict() for line in self.lines]}
+
+
+@dataclass(frozen=True)
+class FilledLine:
+    """A waiting line that just received units.
+
+    ``qty`` is what it received now; ``ready_qty`` is everything now reserved for it (what
+    to pick); ``placed_at`` tells how long the customer waited.
+    """
+
+    line_id: int
+    order_id: int
+    customer_id: int
+    customer: str
+    product_id: int
+    sku: str
+    name: str
+    qty: int
+    ready_qty: int
+    still_waiting: int
+    placed_at: datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "line_id": self.line_id,
+            "order_id": self.order_id,
+            "customer": self.customer,
+            "sku": self.sku,
+            "qty": self.qty,
+            "ready_qty": self.ready_qty,
+            "still_waiting": self.still_waiting,
+        }
+
+
+@dataclass
+class Allocation:
+    """What an increase of stock did to the queues.
+
+    Attributes:
+        fulfilled: lines whose every remaining unit is now reserved (ready to ship).
+        partial: lines that received some units and still wait for more.
+        left_in_stock: sku -> units available after the queues were served, for every
+            product whose stock went up.
+        completed_orders: orders that now have nothing waiting (all lines ready/shipped).
+    """
+
+    fulfilled: list[FilledLine] = field(default_factory=list)
+    partial: list[FilledLine] = field(default_factory=list)
+    left_in_stock: dict[str, int] = field(default_factory=dict)
+    completed_orders: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "fulfilled": [line.as_dict() for line in self.fulfilled],
+            "partial": [line.as_dict() for line in self.partial],
+            "left_in_stock": dict(self.left_in_stock),
+            "completed_orders": list(self.completed_orders),
+        }
+
+
+@dataclass
+class ReceiptResult(Allocation):
+    """A committed receipt and what it did to the queues."""
+
+    receipt_id: int = 0
+    purchase_order_closed: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "receipt_id": self.receipt_id,
+            **super().as_dict(),
+            "purchase_order_closed": self.purchase_order_closed,
+        }
+
+
+@dataclass(frozen=True)
+class ShippedLine:
+    """Units that left the shop for one line."""
+
+    line_id: int
+    sku: str
+    qty: int
+
+
+class Controller:
+    """Business operations on an open store, done as one staff member.
+
+    Attributes:
+        store: the open store.
+        staff_id: who is acting; written into every audit event and decision.
+    """
+
+    def __init__(self, store: Store, *, staff_id: int | None = None, clock: Clock = utcnow) -> None:
+        self.store = store
+        self.clock = clock
+        self.staff_id = staff_id if staff_id is not None else self._default_staff()
+
+    # ----------------------------------------------------------------- look-ups
+
+    def _default_staff(self) -> int:
+        staff = (
+            Staff.select(Staff.id)
+            .where(Staff.active == True, Staff.role == "manager")  # noqa: E712
+            .order_by(Staff.id)
+            .first()
+        )
+        if staff is None:
+            raise UserError("This store has no active manager account; ask a manager to sign in.")
+        return int(staff.id)
+
+    def find_product(self, code: str) -> Product:
+        """The product with this SKU or barcode (GTIN check digit validated).
+
+        Raises:
+            NotFound: no product has it.
+            UserError: it looks like a GTIN but its check digit is wrong.
+        """
+        text = code.strip()
+        if not text:
+            raise UserError("No product given: type a SKU or scan a barcode.", field="sku")
+        by_sku = Product.get_or_none(Product.sku == text)
+        if by_sku is not None:
+            return by_sku
+        scan = parse_scan(text)
+        product = Product.select().join(Barcode).where(Barcode.code == scan.code).first()
+        if product is None:
+            raise NotFound(
+                f"No product has the SKU or barcode {text!r}. Check the code, or add the "
+                "product first.",
+                field="sku",
+            )
+        return product
+
+    def find_customer(self, name_or_id: str) -> Customer:
+        """A customer by id, exact e-mail, or exact (case-insensitive) name.
+
+        Raises:
+            NotFound / UserError: none, or a name that several customers share.
+        """
+        text = name_or_id.strip()
+        if text.isdigit():
+            found = Customer.get_or_none(Customer.id == int(text))
+            if found is not None:
+                return found
+        matches = list(
+            Customer.select()
+            .where((fn.LOWER(Customer.name) == text.lower()) | (Customer.email == text.lower()))
+            .limit(2)
+        )
+        if not matches:
+            raise NotFound(
+                f"No customer is called {text!r}. Add them first (customer add --name ...).",
+                field="customer",
+            )
+        if len(matches) > 1:
+            raise UserError(
+                f"More than one customer is called {text!r}: use the customer's id or e-mail.",
+                field="customer",
+            )
+        return matches[0]
+
+    # ------------------------------------------------------------ master data
+
+    def add_product(
+        self,
+        *,
+        sku: str,
+        name: str,
+        price_cents: int = 0,
+        reorder_point: int = 0,
+        barcodes: Sequence[str] = (),
+        supplier_id: int | None = None,
+    ) -> Product:
+        """Add a product; SKU and barcodes must be new."""
+        sku = clean_text(sku, what="SKU", max_length=64)
+        if any(ch.isspace() for ch in sku):
+            raise UserError(
+                f"SKU {sku!r} contains spaces; use letters, digits and dashes.", field="sku"
+            )
+        name = clean_text(name, what="Name", max_length=200)
+        if price_cents < 0:
+            raise UserError("Price must be 0 or more.", field="price")
+        if not 0 <= reorder_point <= MAX_QTY:
+            raise UserError(
+                f"Reorder point {reorder_point} is out of range (0 to {MAX_QTY:,}).",
+                field="reorder_point",
+            )
+        codes = [normalize_barcode(code) for code in barcodes]
+        if len({code.key for code in codes}) != len(codes):
+            raise UserError("The same barcode is given twice.", field="barcode")
+
+        def work() -> Product:
+            if Product.select().where(Product.sku == sku).exists():
+                raise UserError(f"SKU {sku!r} is already used by another product.", field="sku")
+            for code in codes:
+                self._check_barcode_free(code.key, code.display)
+            now = self.clock()
+            product = Product.create(
+                sku=sku,
+                name=name,
+                price_cents=price_cents,
+                reorder_point=reorder_point,
+                supplier=supplier_id,
+                created_at=now,
+            )
+            for code in codes:
+                Barcode.create(product=product, code=code.key, display=code.display)
+            self._audit(
+                "product.add",
+                "product",
+                product.id,
+                sku=sku,
+                name=name,
+                barcodes=[c.display for c in codes],
+            )
+            return product
+
+        return self._write(work)
+
+    def update_product(
+        self,
+        product_id: int,
+        *,
+        name: str | None = None,
+        price_cents: int | None = None,
+        reorder_point: int | None = None,
+        supplier_id: int | None = None,
+    ) -> Product:
+        """Change a product's name, price, reorder point or supplier."""
+        changes: dict[str, Any] = {}
+        if name is not None:
+            changes["name"] = clean_text(name, what="Name", max_length=200)
+        if price_cents is not None:
+            if price_cents < 0:
+                raise UserError("Price must be 0 or more.", field="price")
+            changes["price_cents"] = price_cents
+        if reorder_point is not None:
+            if not 0 <= reorder_point <= MAX_QTY:
+                raise UserError("Reorder point is out of range.", field="reorder_point")
+            changes["reorder_point"] = reorder_point
+        if supplier_id is not None:
+            changes["supplier"] = supplier_id
+
+        def work() -> Product:
+            product = self._product(product_id)
+            if changes:
+                Product.update(**changes).where(Product.id == product_id).execute()
+                self._audit(
+                    "product.update",
+                    "product",
+                    product_id,
+                    **{k: v for k, v in changes.items() if k != "supplier"},
+                )
+            return self._product(product.id)
+
+        return self._write(work)
+
+    def add_barcode(self, product_id: int, code: str) -> Barcode:
+        """Link one more barcode to a product (e.g. an unknown code met while receiving)."""
+        gtin = normalize_barcode(code)
+
+        def work() -> Barcode:
+            self._product(product_id)
+            self._check_barcode_free(gtin.key, gtin.display)
+            barcode = Barcode.create(product=product_id, code=gtin.key, display=gtin.display)
+            self._audit("product.barcode", "product", product_id, barcode=gtin.display)
+            return barcode
+
+        return self._write(work)
+
+    def _check_barcode_free(self, key: str, display: str) -> None:
+        owner = Product.select(Product.sku).join(Barcode).where(Barcode.code == key).first()
+        if owner is not None:
+            raise UserError(
+                f"Barcode {display} already belongs to product {owner.sku}.", field="barcode"
+            )
+
+    def add_customer(
+        self, *, name: str, email: str | None = None, phone: str | None = None, notes: str = ""
+    ) -> Customer:
+        """Add a customer; an e-mail address, when given, must be valid and new."""
+        name = clean_text(name, what="Name", max_length=200)
+        clean_email = parse_email(email)
+        clean_phone = clean_text(phone, what="Phone", max_length=50, required=False) or None
+        if clean_phone and not any(ch.isdigit() for ch in clean_phone):
+            raise UserError(f"Phone {clean_phone!r} has no digits.", field="phone")
+
+        def work() -> Customer:
+            if clean_email and Customer.select().where(Customer.email == clean_email).exists():
+                raise UserError(
+                    f"A customer with e-mail {clean_email} already exists.", field="email"
+                )
+            customer = Customer.create(
+                name=name,
+                email=clean_email,
+                phone=clean_phone,
+                notes=notes.strip(),
+                created_at=self.clock(),
+            )
+            self._audit("customer.add", "customer", customer.id, name=name)
+            return customer
+
+        return self._write(work)
+
+    def update_customer(
+        self, customer_id: int, *, name: str, email: str | None, phone: str | None, notes: str = ""
+    ) -> Customer:
+        """Change a customer's contact details."""
+        clean_name = clean_text(name, what="Name", max_length=200)
+        clean_email = parse_email(email)
+        clean_phone = clean_text(phone, what="Phone", max_length=50, required=False) or None
+
+        def work() -> Customer:
+            self._customer(customer_id)
+            if clean_email and (
+                Customer.select()
+                .where(Customer.email == clean_email, Customer.id != customer_id)
+                .exists()
+            ):
+                raise UserError(
+                    f"Another customer already has e-mail {clean_email}.", field="email"
+                )
+            Customer.update(
+                name=clean_name, email=clean_email, phone=clean_phone, notes=notes.strip()
+            ).where(Customer.id == customer_id).execute()
+            self._audit("customer.update", "customer", customer_id, name=clean_name)
+            return self._customer(customer_id)
+
+        return self._write(work)
+
+    def supplier_named(self, name: str, *, lead_time_days: int | None = None) -> Supplier:
+        """The supplier with this name, created if new."""
+        clean = clean_text(name, what="Supplier", max_length=200)
+
+        def work() -> Supplier:
+            supplier = Supplier.get_or_none(fn.LOWER(Supplier.name) == clean.lower())
+            if supplier is None:
+                supplier = Supplier.create(name=clean, lead_time_days=lead_time_days)
+                self._audit("supplier.add", "supplier", supplier.id, name=clean)
+            return supplier
+
+        return self._write(work)
+
+    # ------------------------------------------------------------------ orders
+
+    def preview_order(self, items: Sequence[OrderItem], *, priority: int = 0) -> list[Shortage]:
+        """The shortages placing these lines now would meet; writes nothing."""
+        merged = _merge(items)
+        products = self._products(list(merged))
+        return self._shortages(merged, products, priority)
+
+    def place_order(
+        self,
+        customer_id: int,
+        items: Sequence[OrderItem],
+        *,
+        decisions: Mapping[int, Decision] | None = None,
+        priority: int = 0,
+        note: str = "",
+        seen: Sequence[Shortage] | None = None,
+    ) -> PlacedOrder:
+        """Place an order in one transaction.
+
+        Lines for the same product are merged. A line with enough available stock is
+        reserved. A short line needs a decision in ``decisions`` (by product id): ``wait``
+        reserves what is available and queues the rest; ``cancel`` cancels the line.
+
+        ``seen`` is what the customer was told (the shortages shown in the prompt): if
+        stock has changed since, the order is refused again with the new situation, so
+        nobody is promised units that are gone.
+
+        Raises:
+            ShortageDecisionNeeded: a short line has no decision, or the shortages differ
+                from ``seen``; nothing was written. Its ``shortages`` reflect the stock at
+                this moment.
+        """
+        if not items:
+            raise UserError("The order has no lines: add at least one product.", field="lines")
+        merged = _merge(items)
+        chosen = {pid: Decision(d) for pid, d in (decisions or {}).items()}
+        priority = parse_priority(priority)
+
+        def work() -> PlacedOrder:
+            customer = self._customer(customer_id)
+            self.store.lock_products(merged)
+            products = self._products(list(merged))
+            shortages = self._shortages(merged, products, priority)
+            undecided = [s for s in shortages if s.product_id not in chosen]
+            if undecided:
+                raise ShortageDecisionNeeded(undecided)
+            if seen is not None and _situation(seen) != _situation(shortages):
+                raise ShortageDecisionNeeded(shortages, changed=True)
+            short_by = {s.product_id: s for s in shortages}
+            now = self.clock()
+            order = Order.create(
+                customer=customer.id,
+                placed_at=now,
+                priority=priority,
+                staff=self.staff_id,
+                note=note.strip(),
+            )
+            placed: list[PlacedLine] = []
+            waiting_lines: list[MessageLine] = []
+            for product_id, qty in merged.items():
+                product = products[product_id]
+                shortage = short_by.get(product_id)
+                reserved, waiting, cancelled, decision = qty, 0, 0, None
+                if shortage is not None:
+                    decision = chosen[product_id]
+                    if decision is Decision.WAIT:
+                        reserved, waiting = shortage.available, shortage.short_by
+                    else:
+                        reserved, cancelled = 0, qty
+                line = OrderLine.create(
+                    order=order.id,
+                    product=product_id,
+                    unit_price_cents=product.price_cents,
+                    qty_ordered=qty,
+                    qty_reserved=reserved,
+                    qty_waiting=waiting,
+                    qty_cancelled=cancelled,
+                    priority=priority,
+                    queued_at=now,
+                    decision=str(decision) if decision else None,
+                    decided_by=self.staff_id if decision else None,
+                    decided_at=now if decision else None,
+                    eta_notified=shortage.eta if shortage and waiting else None,
+                )
+                if reserved or waiting:
+                    Product.update(
+                        reserved=Product.reserved + reserved, waiting=Product.waiting + waiting
+                    ).where(Product.id == product_id).execute()
+                placed.append(
+                    PlacedLine(
+                        line_id=line.id,
+                        product_id=product_id,
+                        sku=product.sku,
+                        ordered=qty,
+                        reserved=reserved,
+                        waiting=waiting,
+                        cancelled=cancelled,
+                    )
+                )
+                if waiting:
+                    waiting_lines.append(
+                        MessageLine(
+                            order_id=order.id,
+                            line_id=line.id,
+                            sku=product.sku,
+                            name=product.name,
+                            qty=waiting,
+                            eta=shortage.eta if shortage else None,
+                        )
+                    )
+            if waiting_lines:
+                queue_message(
+                    customer_id=customer.id,
+                    customer_name=customer.name,
+                    event="backorder_confirmed",
+                    lines=waiting_lines,
+                    now=now,
+                )
+            self._audit(
+                "order.place",
+                "order",
+                order.id,
+                customer=customer.id,
+                lines=[line.as_dict() for line in placed],
+                decisions={
+                    products[pid].sku: str(d) for pid, d in chosen.items() if pid in short_by
+                },
+            )
+            return PlacedOrder(order_id=order.id, customer_id=customer.id, lines=placed)
+
+        return self._write(work)
+
+    def _shortages(
+        self, merged: Mapping[int, int], products: Mapping[int, Product], priority: int
+    ) -> list[Shortage]:
+        result = []
+        for product_id, qty in merged.items():
+            product = products[product_id]
+            available = max(product.on_hand - product.reserved, 0)
+            if qty > available:
+                short = qty - available
+                result.append(
+                    Shortage(
+                        product_id=product_id,
+                        sku=product.sku,
+                        name=product.name,
+                        asked=qty,
+                        available=available,
+                        short_by=short,
+                        eta=eta.eta_for_new_shortfall(product_id, short, priority),
+                    )
+                )
+        return result
+
+    def ship_order(self, order_id: int) -> list[ShippedLine]:
+        """Ship every reserved unit of the order: the ready lines, and the part of
+        waiting lines that was in stock (the customer takes what is here)."""
+
+        def work() -> list[ShippedLine]:
+            order = self._order(order_id)
+            lines = list(
+                OrderLine.select(OrderLine, Product.id, Product.sku)
+                .join(Product)
+                .where(OrderLine.order == order.id, OrderLine.qty_reserved > 0)
+                .order_by(OrderLine.id)
+            )
+            if not lines:
+                raise UserError(
+                    f"Order {order_id} has nothing ready to ship (no reserved units).",
+                    field="order",
+                )
+            self.store.lock_products(line.product_id for line in lines)
+            now = self.clock()
+            shipped = []
+            for line in lines:
+                qty = line.qty_reserved
+                OrderLine.update(
+                    qty_reserved=OrderLine.qty_reserved - qty,
+                    qty_shipped=OrderLine.qty_shipped + qty,
+                ).where(OrderLine.id == line.id).execute()
+                Product.update(
+                    on_hand=Product.on_hand - qty, reserved=Product.reserved - qty
+                ).where(Product.id == line.product_id).execute()
+                StockMovement.create(
+                    product=line.product_id,
+                    qty=-qty,
+                    kind="shipment",
+                    reason=f"order {order_id}",
+                    order_line=line.id,
+                    staff=self.staff_id,
+                    created_at=now,
+                )
+                shipped.append(ShippedLine(line_id=line.id, sku=line.product.sku, qty=qty))
+            self._audit("order.ship", "order", order_id, lines={s.line_id: s.qty for s in shipped})
+            return shipped
+
+        return self._write(work)
+
+    # ------------------------------------------------------------- backorders
+
+    def cancel_line(self, line_id: int, *, reason: str = "") -> Allocation:
+        """Cancel what is left of a line (its waiting and reserved units).
+
+        What it held goes at once to the next lines in the queue; the result says who got
+        it. The customer is told (one "cancelled" message).
+        """
+        reason = clean_text(reason, what="Reason", max_length=500, required=False)
+
+        def work() -> Allocation:
+            line = self._line(line_id)
+            if line.qty_waiting == 0 and line.qty_reserved == 0:
+                raise UserError(
+                    f"Line {line_id} has nothing left to cancel (it is {self._status(line)}).",
+                    field="line",
+                )
+            self.store.lock_products([line.product_id])
+            waiting, reserved = line.qty_waiting, line.qty_reserved
+            now = self.clock()
+            OrderLine.update(
+                qty_waiting=0,
+                qty_reserved=0,
+                qty_cancelled=OrderLine.qty_cancelled + waiting + reserved,
+                cancel_reason=reason or None,
+            ).where(OrderLine.id == line.id).execute()
+            Product.update(
+                waiting=Product.waiting - waiting, reserved=Product.reserved - reserved
+            ).where(Product.id == line.product_id).execute()
+            order = line.order
+            product = line.product
+            queue_message(
+                customer_id=order.customer_id,
+                customer_name=order.customer.name,
+                event="cancelled",
+                now=now,
+                reason=reason,
+                lines=[
+                    MessageLine(
+                        order_id=order.id,
+                        line_id=line.id,
+                        sku=product.sku,
+                        name=product.name,
+                        qty=waiting + reserved,
+                    )
+                ],
+            )
+            self._audit(
+                "line.cancel",
+                "order_line",
+                line.id,
+                order=order.id,
+                waiting=waiting,
+                released=reserved,
+                reason=reason,
+            )
+            return self._allocate([line.product_id], now=now)
+
+        return self._write(work)
+
+    def set_priority(self, line_id: int, priority: int) -> None:
+        """Move a waiting line up (higher) or down (lower) the queue; audited."""
+        new = parse_priority(priority)
+
+        def work() -> None:
+            line = self._line(line_id)
+            if line.qty_waiting == 0:
+                raise UserError(
+                    f"Line {line_id} is not waiting (it is {self._status(line)}); "
+                    "only waiting lines have a place in the queue.",
+                    field="line",
+                )
+            OrderLine.update(priority=new).where(OrderLine.id == line_id).execute()
+            self._audit("line.priority", "order_line", line_id, old=line.priority, new=new)
+
+        self._write(work)
+
+    # ------------------------------------------------------- stock coming in
+
+    def receive(
+        self,
+        items: Sequence[OrderItem],
+        *,
+        purchase_order_id: int | None = None,
+        note: str = "",
+        draft_id: int | None = None,
+    ) -> ReceiptResult:
+        """Take goods into stock and serve the queues, in one transaction.
+
+        Against a purchase order, its received quantities go up and it closes when every
+        line is received in full. ``draft_id`` commits a draft receipt (its lines are
+        replaced by ``items``).
+        """
+        merged = _merge(items)
+        if not merged:
+            raise UserError("Nothing to receive: scan or add at least one product.", field="lines")
+
+        def work() -> ReceiptResult:
+            now = self.clock()
+            self.store.lock_products(merged)
+            products = self._products(list(merged))
+            po = self._open_po(purchase_order_id) if purchase_order_id is not None else None
+            if draft_id is not None:
+                receipt = Receipt.get_or_none(Receipt.id == draft_id, Receipt.status == "draft")
+                if receipt is None:
+                    raise UserError(f"Draft receipt {draft_id} is not open any more.")
+                ReceiptLine.delete().where(ReceiptLine.receipt == receipt.id).execute()
+                Receipt.update(
+                    status="committed",
+                    committed_at=now,
+                    purchase_order=po.id if po else None,
+                    note=note or receipt.note,
+                ).where(Receipt.id == receipt.id).execute()
+            else:
+                receipt = Receipt.create(
+                    created_at=now,
+                    committed_at=now,
+                    status="committed",
+                    staff=self.staff_id,
+                    purchase_order=po.id if po else None,
+                    note=note,
+                )
+            ReceiptLine.insert_many(
+                [{"receipt": receipt.id, "product": pid, "qty": qty} for pid, qty in merged.items()]
+            ).execute()
+            StockMovement.insert_many(
+                [
+                    {
+                        "product": pid,
+                        "qty": qty,
+                        "kind": "receipt",
+                        "reason": f"receipt {receipt.id}",
+                        "receipt": receipt.id,
+                        "staff": self.staff_id,
+                        "created_at": now,
+                    }
+                    for pid, qty in merged.items()
+                ]
+            ).execute()
+            for pid, qty in merged.items():
+                Product.update(on_hand=Product.on_hand + qty).where(Product.id == pid).execute()
+            closed = self._apply_to_po(po, merged) if po is not None else False
+            allocation = self._allocate(list(merged), now=now)
+            self._audit(
+                "receipt.commit",
+                "receipt",
+                receipt.id,
+                purchase_order=po.id if po else None,
+                lines={products[pid].sku: qty for pid, qty in merged.items()},
+                fulfilled=[f.line_id for f in allocation.fulfilled],
+            )
+            return ReceiptResult(
+                fulfilled=allocation.fulfilled,
+                partial=allocation.partial,
+                left_in_stock=allocation.left_in_stock,
+                completed_orders=allocation.completed_orders,
+                receipt_id=receipt.id,
+                purchase_order_closed=closed,
+            )
+
+        return self._write(work)
+
+    def _open_po(self, po_id: int) -> PurchaseOrder:
+        po = PurchaseOrder.get_or_none(PurchaseOrder.id == po_id)
+        if po is None:
+            raise NotFound(f"There is no purchase order {po_id}.", field="po")
+        if po.status != "open":
+            raise UserError(
+                f"Purchase order {po_id} is {po.status}; receive without it.", field="po"
+            )
+        return po
+
+    def _apply_to_po(self, po: PurchaseOrder, merged: Mapping[int, int]) -> bool:
+        lines = list(
+            PurchaseOrderLine.select()
+            .where(PurchaseOrderLine.purchase_order == po.id)
+            .order_by(PurchaseOrderLine.id)
+        )
+        left = dict(merged)
+        by_product: dict[int, list[PurchaseOrderLine]] = defaultdict(list)
+        for line in lines:
+            by_product[line.product_id].append(line)
+        for pid, po_lines in by_product.items():
+            for index, line in enumerate(po_lines):
+                units = left.get(pid, 0)
+                if not units:
+                    break
+                outstanding = max(line.qty_ordered - line.qty_received, 0)
+                # Over-delivery is booked on the product's last line of the PO.
+                take = units if index == len(po_lines) - 1 else min(units, outstanding)
+                if take:
+                    PurchaseOrderLine.update(
+                        qty_received=PurchaseOrderLine.qty_received + take
+                    ).where(PurchaseOrderLine.id == line.id).execute()
+                    line.qty_received += take
+                    left[pid] = units - take
+        complete = all(line.qty_received >= line.qty_ordered for line in lines)
+        if complete:
+            PurchaseOrder.update(status="closed").where(PurchaseOrder.id == po.id).execute()
+        return complete
+
+    def adjust_stock(self, product_id: int, delta: int, *, reason: str) -> Allocation:
+        """Correct the stock count; an increase serves the queue like a receipt.
+
+        Raises:
+            UserError: no reason, or a decrease that would leave less than is reserved.
+        """
+        delta = parse_quantity(delta, what="Adjustment", allow_negative=True)
+        reason = clean_text(reason, what="Reason", max_length=500)
+
+        def work() -> Allocation:
+            self.store.lock_products([product_id])
+            product = self._product(product_id)
+            if product.on_hand + delta < product.reserved:
+                free = product.on_hand - product.reserved
+                raise UserError(
+                    f"Cannot take {-delta} off {product.sku}: only {free} of its "
+                    f"{product.on_hand} on hand are not reserved for orders. Ship or cancel "
+                    "those lines first, or count again.",
+                    field="delta",
+                )
+            now = self.clock()
+            StockMovement.create(
+                product=product_id,
+                qty=delta,
+                kind="adjustment",
+                reason=reason,
+                staff=self.staff_id,
+                created_at=now,
+            )
+            Product.update(on_hand=Product.on_hand + delta).where(
+                Product.id == product_id
+            ).execute()
+            self._audit("stock.adjust", "product", product_id, delta=delta, reason=reason)
+            if delta > 0:
+                return self._allocate([product_id], now=now)
+            return Allocation(
+                left_in_stock={product.sku: product.on_hand + delta - product.reserved}
+            )
+
+        return self._write(work)
+
+    # ------------------------------------------------------------ allocation
+
+    def _allocate(self, product_ids: Iterable[int], *, now: datetime) -> Allocation:
+        """Serve the products' queues from their available stock, in queue order.
+
+        Set-based: one windowed query finds, for all products at once, the waiting lines
+        that the available units reach; fully served lines are updated in one statement.
+        """
+        ids = sorted(set(product_ids))
+        cumulative = (
+            fn.SUM(OrderLine.qty_waiting)
+            .over(
+                partition_by=[OrderLine.product],
+                order_by=[OrderLine.priority.desc(), OrderLine.queued_at, OrderLine.id],
+            )
+            .alias("cum")
+        )
+        grants: list[tuple[int, int, int, int]] = []  # line, product, granted, still waiting
+        per_product: dict[int, int] = defaultdict(int)
+        for part in eta.chunks(ids):
+            queue = OrderLine.select(
+                OrderLine.id, OrderLine.product, OrderLine.qty_waiting, cumulative
+            ).where(OrderLine.qty_waiting > 0, OrderLine.product.in_(list(part)))
+            reach = (
+                Product.select(
+                    queue.c.id,
+                    queue.c.product_id,
+                    queue.c.qty_waiting,
+                    queue.c.cum,
+                    Product.on_hand - Product.reserved,
+                )
+                .from_(queue)
+                .join(Product, on=(Product.id == queue.c.product_id))
+                .where(queue.c.cum - queue.c.qty_waiting < Product.on_hand - Product.reserved)
+                .order_by(queue.c.product_id, queue.c.cum)
+                .tuples()
+            )
+            for line_id, pid, waiting, cum, available in reach:
+                granted = min(int(waiting), int(available) - (int(cum) - int(waiting)))
+                grants.append((line_id, pid, granted, int(waiting) - granted))
+                per_product[pid] += granted
+        full = [g[0] for g in grants if g[3] == 0]
+        for part in eta.chunks(full):
+            OrderLine.update(
+                qty_reserved=OrderLine.qty_reserved + OrderLine.qty_waiting, qty_waiting=0
+            ).where(OrderLine.id.in_(list(part))).execute()
+        for line_id, _pid, granted, left in grants:
+            if left:
+                OrderLine.update(
+                    qty_reserved=OrderLine.qty_reserved + granted,
+                    qty_waiting=OrderLine.qty_waiting - granted,
+                ).where(OrderLine.id == line_id).execute()
+        for pid, granted in per_product.items():
+            Product.update(
+                reserved=Product.reserved + granted, waiting=Product.waiting - granted
+            ).where(Product.id == pid).execute()
+        return self._describe_allocation(ids, grants, now=now)
+
+    def _describe_allocation(
+        self, product_ids: list[int], grants: list[tuple[int, int, int, int]], *, now: datetime
+    ) -> Allocation:
+        result = Allocation()
+        for part in eta.chunks(product_ids):
+            for sku, available in (
+                Product.select(Product.sku, Product.on_hand - Product.reserved)
+                .where(Product.id.in_(list(part)))
+                .tuples()
+            ):
+                result.left_in_stock[sku] = int(available)
+        if not grants:
+            return result
+        granted = {line_id: (qty, left) for line_id, _pid, qty, left in grants}
+        rows: list[tuple[Any, ...]] = []
+        for part in eta.chunks(sorted(granted)):
+            rows.extend(
+                OrderLine.select(
+                    OrderLine.id,
+                    Order.id,
+                    Customer.id,
+                    Customer.name,
+                    Product.id,
+                    Product.sku,
+                    Product.name,
+                    OrderLine.qty_reserved,
+                    Order.placed_at,
+                )
+                .join(Order)
+                .join(Customer)
+                .switch(OrderLine)
+                .join(Product)
+                .where(OrderLine.id.in_(list(part)))
+                .order_by(OrderLine.id)
+                .tuples()
+            )
+        ready_by_customer: dict[tuple[int, str], list[MessageLine]] = defaultdict(list)
+        touched_orders = set()
+        for line_id, order_id, cust_id, cust_name, pid, sku, name, ready, placed in rows:
+            qty, left = granted[line_id]
+            filled = FilledLine(
+                line_id=line_id,
+                order_id=order_id,
+                customer_id=cust_id,
+                customer=cust_name,
+                product_id=pid,
+                sku=sku,
+                name=name,
+                qty=qty,
+                ready_qty=int(ready),
+                still_waiting=left,
+                placed_at=placed,
+            )
+            if left:
+                result.partial.append(filled)
+            else:
+                result.fulfilled.append(filled)
+                touched_orders.add(order_id)
+                ready_by_customer[(cust_id, cust_name)].append(
+                    MessageLine(
+                        order_id=order_id,
+                        line_id=line_id,
+                        sku=sku,
+                        name=name,
+                        qty=int(ready),
+                    )
+                )
+        for (cust_id, cust_name), lines in ready_by_customer.items():
+            queue_message(
+                customer_id=cust_id, customer_name=cust_name, event="ready", lines=lines, now=now
+            )
+        if touched_orders:
+            still_waiting = {
+                oid
+                for part in eta.chunks(sorted(touched_orders))
+                for (oid,) in OrderLine.select(OrderLine.order)
+                .where(OrderLine.order.in_(list(part)), OrderLine.qty_waiting > 0)
+                .distinct()
+                .tuples()
+            }
+            result.completed_orders = sorted(touched_orders - still_waiting)
+        return result
+
+    # -------------------------------------------------------- purchase orders
+
+    def add_purchase_order(
+        self, *, supplier_id: int, expected: date, items: Sequence[OrderItem], note: str = ""
+    ) -> PurchaseOrder:
+        """Book a purchase order; its units count as incoming for ETAs."""
+        merged = _merge(items)
+        if not merged:
+            raise UserError("The purchase order has no lines.", field="lines")
+
+        def work() -> PurchaseOrder:
+            if Supplier.get_or_none(Supplier.id == supplier_id) is None:
+                raise NotFound(f"There is no supplier {supplier_id}.", field="supplier")
+            self._products(list(merged))
+            po = PurchaseOrder.create(
+                supplier=supplier_id,
+                expected_date=expected,
+                created_at=self.clock(),
+                status="open",
+                staff=self.staff_id,
+                note=note,
+            )
+            PurchaseOrderLine.insert_many(
+                [
+                    {"purchase_order": po.id, "product": pid, "qty_ordered": qty}
+                    for pid, qty in merged.items()
+                ]
+            ).execute()
+            self._audit(
+                "po.add",
+                "purchase_order",
+                po.id,
+                supplier=supplier_id,
+                expected=expected.isoformat(),
+                lines=len(merged),
+            )
+            return po
+
+        return self._write(work)
+
+    # ---------------------------------------------------------------- helpers
+
+    def _write(self, work: Any) -> Any:
+        try:
+            return self.store.run_write(work)
+        except IntegrityError as error:
+            if "unique" not in str(error).lower() and "duplicate" not in str(error).lower():
+                raise
+            raise UserError(
+                f"That change conflicts with what is already stored ({error}); nothing was "
+                "written. Check for a duplicate SKU, barcode or e-mail."
+            ) from error
+
+    def _audit(self, action: str, entity: str, entity_id: int | None, **detail: Any) -> None:
+        AuditEvent.create(
+            at=self.clock(),
+            staff=self.staff_id,
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+            detail=json.dumps(detail, default=str, sort_keys=True),
+        )
+
+    def _products(self, ids: list[int]) -> dict[int, Product]:
+        found = {p.id: p for p in Product.select().where(Product.id.in_(ids))} if ids else {}
+        missing = [pid for pid in ids if pid not in found]
+        if missing:
+            raise NotFound(f"There is no product with id {missing[0]}.", field="product")
+        return found
+
+    def _product(self, product_id: int) -> Product:
+        return self._products([product_id])[product_id]
+
+    def _customer(self, customer_id: int) -> Customer:
+        customer = Customer.get_or_none(Customer.id == customer_id)
+        if customer is None:
+            raise NotFound(f"There is no customer with id {customer_id}.", field="customer")
+        return customer
+
+    def _order(self, order_id: int) -> Order:
+        order = Order.get_or_none(Order.id == order_id)
+        if order is None:
+            raise NotFound(f"There is no order {order_id}.", field="order")
+        return order
+
+    def _line(self, line_id: int) -> OrderLine:
+        line = OrderLine.get_or_none(OrderLine.id == line_id)
+        if line is None:
+            raise NotFound(f"There is no order line {line_id}.", field="line")
+        return line
+
+    @staticmethod
+    def _status(line: OrderLine) -> LineStatus:
+        return line_status(
+            reserved=line.qty_reserved,
+            shipped=line.qty_shipped,
+            waiting=line.qty_waiting,
+            cancelled=line.qty_cancelled,
+            ordered=line.qty_ordered,
+        )
+
+
+def _situation(shortages: Sequence[Shortage]) -> set[tuple[int, int, int]]:
+    return {(s.product_id, s.available, s.short_by) for s in shortages}
+
+
+def _merge(items: Sequence[OrderItem]) -> dict[int, int]:
+    """Quantities per product, in first-seen order; each must be a valid quantity."""
+    merged: dict[int, int] = {}
+    for item in items:
+        qty = parse_quantity(item.qty)
+        merged[item.product_id] = merged.get(item.product_id, 0) + qty
+        if merged[item.product_id] > MAX_QTY:
+            raise UserError(f"Too many units of one product (at most {MAX_QTY:,}).", field="qty")
+    return merged
