@@ -344,3 +344,14 @@ def backorders(
         )
         for row in rows
     ]
+
+
+def last_change() -> int:
+    """A number that grows with every change to the store, from any process or PC.
+
+    Every state change writes an audit event in its own transaction, so the newest audit
+    id is a cheap, portable change counter for windows that refresh themselves.
+    """
+    from app.models import AuditEvent
+
+    return int(AuditEvent.select(fn.COALESCE(fn.MAX(AuditEvent.id), 0)).scalar() or 0)

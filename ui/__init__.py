@@ -1,0 +1,1 @@
+"""Backorder Desk windows (PySide6): presentation only; every rule is in ``app``."""

@@ -1,0 +1,1 @@
+"""Dialogs: forms and prompts, one module each."""

@@ -1,0 +1,1 @@
+"""The main window's sections, one module each."""

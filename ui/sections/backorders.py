@@ -1,0 +1,11 @@
+"""The Backorders section (placeholder until its engineer lands it)."""
+
+from __future__ import annotations
+
+from ui.section import Section
+
+
+class BackordersSection(Section):
+    """Backorders."""
+
+    title = "Backorders"

@@ -1,0 +1,11 @@
+"""The Inventory section (placeholder until its engineer lands it)."""
+
+from __future__ import annotations
+
+from ui.section import Section
+
+
+class InventorySection(Section):
+    """Inventory."""
+
+    title = "Inventory"
