@@ -672,6 +672,13 @@ class Controller:
 
         def work() -> list[ShippedLine]:
             order = self._order(order_id)
+            # Lock first, then read: a concurrent cancel or allocation cannot slip between.
+            self.store.lock_products(
+                pid
+                for (pid,) in OrderLine.select(OrderLine.product)
+                .where(OrderLine.order == order.id)
+                .tuples()
+            )
             lines = list(
                 OrderLine.select(OrderLine, Product.id, Product.sku)
                 .join(Product)
@@ -683,7 +690,6 @@ class Controller:
                     f"Order {order_id} has nothing ready to ship (no reserved units).",
                     field="order",
                 )
-            self.store.lock_products(line.product_id for line in lines)
             now = self.clock()
             shipped = []
             for line in lines:
@@ -728,6 +734,7 @@ class Controller:
                     field="line",
                 )
             self.store.lock_products([line.product_id])
+            line = self._line(line_id)  # re-read under the lock
             waiting, reserved = line.qty_waiting, line.qty_reserved
             now = self.clock()
             OrderLine.update(
