@@ -728,13 +728,13 @@ class Controller:
 
         def work() -> Allocation:
             line = self._line(line_id)
+            self.store.lock_products([line.product_id])
+            line = self._line(line_id)  # re-read under the lock
             if line.qty_waiting == 0 and line.qty_reserved == 0:
                 raise UserError(
                     f"Line {line_id} has nothing left to cancel (it is {self._status(line)}).",
                     field="line",
                 )
-            self.store.lock_products([line.product_id])
-            line = self._line(line_id)  # re-read under the lock
             waiting, reserved = line.qty_waiting, line.qty_reserved
             now = self.clock()
             OrderLine.update(
