@@ -555,11 +555,13 @@ class Controller:
             self.store.lock_products(merged)
             products = self._products(list(merged))
             shortages = self._shortages(merged, products, priority)
+            # A change since the customer was told comes first: the whole new situation
+            # is offered again, not just the lines that happen to lack a decision now.
+            if seen is not None and _situation(seen) != _situation(shortages):
+                raise ShortageDecisionNeeded(shortages, changed=True)
             undecided = [s for s in shortages if s.product_id not in chosen]
             if undecided:
                 raise ShortageDecisionNeeded(undecided)
-            if seen is not None and _situation(seen) != _situation(shortages):
-                raise ShortageDecisionNeeded(shortages, changed=True)
             short_by = {s.product_id: s for s in shortages}
             now = self.clock()
             order = Order.create(
