@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from peewee import Database
+from peewee import Database, SqliteDatabase
 
 from app.errors import StoreError
 
@@ -27,49 +28,111 @@ STEPS: list[Callable[[Database], None]] = []
 CURRENT_VERSION = 1 + len(STEPS)
 
 
-def stored_version(db: Database) -> int | None:
-    """The store's schema version; ``None`` for an empty database."""
-    tables = set(db.get_tables())
+def stored_version(db: Database, *, where: str = "This database") -> int | None:
+    """The store's schema version; ``None`` for an empty database.
+
+    Raises:
+        StoreError: the database has other tables, or no readable version.
+    """
+    tables = sorted(db.get_tables())
     if not tables:
         return None
     if "setting" not in tables:
+        shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
         raise StoreError(
-            "This database is not a Backorder Desk store (it has other tables). "
+            f"{where} is not a Backorder Desk store (it has other tables: {shown}). "
             "It was left untouched; choose the right store with --db."
         )
     row = db.execute_sql(f"SELECT value FROM setting WHERE key = {db.param}", (VERSION_KEY,))
     found = row.fetchone()
     if found is None:
         raise StoreError(
-            "This database has no schema version, so it is not a Backorder Desk store. "
+            f"{where} has no schema version, so it is not a Backorder Desk store. "
             "It was left untouched; choose the right store with --db."
         )
     try:
         return int(found[0])
     except ValueError as error:
         raise StoreError(
-            f"This store's schema version {found[0]!r} is unreadable; it was left untouched."
+            f"{where} has an unreadable schema version {found[0]!r}. It was left untouched; "
+            "choose the right store with --db."
         ) from error
 
 
-def bring_up_to_date(db: Database, *, backup: Callable[[int], Path | None]) -> None:
-    """Create a new store's tables, or upgrade an older one after backing it up."""
-    version = stored_version(db)
+def known_version(db: Database, *, where: str = "This database") -> int | None:
+    """The store's version if this program can use it; ``None`` for an empty database.
+
+    Only reads, so it can vet a file opened read-only before anything is written to it.
+
+    Raises:
+        StoreError: not a store, or a store from a newer program.
+    """
+    version = stored_version(db, where=where)
+    if version is not None and version > CURRENT_VERSION:
+        raise _newer(where, version)
+    return version
+
+
+def _newer(where: str, version: int) -> StoreError:
+    return StoreError(
+        f"{where} was made by a newer Backorder Desk (schema {version}; this program "
+        f"knows up to {CURRENT_VERSION}). It was left untouched; update the program."
+    )
+
+
+def bring_up_to_date(
+    db: Database, *, backup: Callable[[int], Path | None], where: str = "The store"
+) -> None:
+    """Create a new store's tables, or upgrade an older one after backing it up.
+
+    Raises:
+        StoreError: not a store, a newer store, or a step failed; a failed step is rolled
+            back, leaving the store at the last version it reached.
+    """
+    version = known_version(db, where=where)
     if version is None:
         _create_fresh(db)
         return
-    if version > CURRENT_VERSION:
-        raise StoreError(
-            f"This store was made by a newer Backorder Desk (schema {version}; this program "
-            f"knows up to {CURRENT_VERSION}). It was left untouched; update the program."
-        )
     if version == CURRENT_VERSION:
         return
-    backup(version)
+    saved = backup(version)
     for step_version in range(version, CURRENT_VERSION):
-        with db.atomic():
-            STEPS[step_version - 1](db)
-            _set_version(db, step_version + 1)
+        try:
+            with _step_transaction(db):
+                # Another station may have run this step since the version was read.
+                now = _locked_version(db)
+                if now > CURRENT_VERSION:
+                    raise _newer(where, now)
+                if now != step_version:
+                    continue
+                STEPS[step_version - 1](db)
+                _set_version(db, step_version + 1)
+        except StoreError:
+            raise
+        except Exception as error:
+            kept = f" A copy from before the upgrade is at {saved}." if saved else ""
+            raise StoreError(
+                f"Upgrading {where} from schema {step_version} to {step_version + 1} failed "
+                f"({' '.join(str(error).split()).rstrip('.')}); it was left at schema "
+                f"{step_version}.{kept} "
+                "Keep using the previous program version and report this problem."
+            ) from error
+
+
+def _step_transaction(db: Database) -> Any:
+    # SQLite: take the write lock at BEGIN so no other station upgrades in between;
+    # PostgreSQL: ``_locked_version`` locks the version row instead.
+    if isinstance(db, SqliteDatabase):
+        return db.atomic("IMMEDIATE")
+    return db.atomic()
+
+
+def _locked_version(db: Database) -> int:
+    lock = "" if isinstance(db, SqliteDatabase) else " FOR UPDATE"
+    row = db.execute_sql(
+        f"SELECT value FROM setting WHERE key = {db.param}{lock}", (VERSION_KEY,)
+    ).fetchone()
+    return int(row[0])
 
 
 def _create_fresh(db: Database) -> None:

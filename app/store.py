@@ -24,7 +24,14 @@ from typing import TypeVar
 from urllib.parse import urlparse
 
 import platformdirs
-from peewee import Database, OperationalError, PostgresqlDatabase, SqliteDatabase
+from peewee import (
+    Database,
+    DatabaseError,
+    InterfaceError,
+    OperationalError,
+    PostgresqlDatabase,
+    SqliteDatabase,
+)
 from playhouse import db_url
 
 from app import migrations
@@ -35,6 +42,8 @@ APP_NAME = "backorder-desk"
 ENV_VAR = "BACKORDER_DESK_DB"
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 10_000
+#: Overrides BUSY_TIMEOUT_MS (milliseconds), so tests of a locked store need not wait 10 s.
+BUSY_TIMEOUT_ENV_VAR = "BACKORDER_DESK_BUSY_TIMEOUT_MS"
 
 T = TypeVar("T")
 
@@ -138,6 +147,11 @@ def _is_retryable(error: Exception) -> bool:
     )
 
 
+def _one_line(error: BaseException) -> str:
+    """A driver's message fit to go inside one line of ours (some span several lines)."""
+    return " ".join(str(error).split()).rstrip(".")
+
+
 def _store_error(error: Exception, store: Store) -> Exception:
     text = str(error).lower()
     where = store.describe()
@@ -153,7 +167,7 @@ def _store_error(error: Exception, store: Store) -> Exception:
         )
     if "disk" in text and ("full" in text or "i/o" in text):
         return StoreError(
-            f"Could not write to the store {where} ({error}); nothing was written. "
+            f"Could not write to the store {where} ({_one_line(error)}); nothing was written. "
             "Free some disk space and try again."
         )
     return error
@@ -171,33 +185,61 @@ def open_store(location: str | os.PathLike[str] | None = None) -> Store:
         return _open_server(where)
     path = _sqlite_path(where)
     _prepare_sqlite_file(path)
+    busy_ms = busy_timeout_ms()
     db = SqliteDatabase(
         str(path),
         pragmas={
             "journal_mode": "wal",
             "foreign_keys": 1,
-            "busy_timeout": BUSY_TIMEOUT_MS,
+            "busy_timeout": busy_ms,
             # A committed receipt must survive a power cut, WAL or not.
             "synchronous": "full",
         },
-        timeout=BUSY_TIMEOUT_MS / 1000,
+        timeout=busy_ms / 1000,
     )
     store = Store(database=db, location=where, path=path)
     _bind(store)
     return store
 
 
+def busy_timeout_ms() -> int:
+    """How long to wait for another program's lock: BUSY_TIMEOUT_MS unless the environment
+    sets ``BACKORDER_DESK_BUSY_TIMEOUT_MS`` to a whole number of milliseconds."""
+    text = os.environ.get(BUSY_TIMEOUT_ENV_VAR, "").strip()
+    return int(text) if text.isdigit() else BUSY_TIMEOUT_MS
+
+
 def _bind(store: Store) -> None:
+    # A refused store must not take the place of the one already open (the window keeps
+    # working on it), so the proxy goes back to what it pointed at.
+    previous = database.obj
     database.initialize(store.database)
+    where = f"The store {store.describe()}"
     try:
         store.database.connect(reuse_if_open=True)
-        migrations.bring_up_to_date(store.database, backup=store_backup_function(store))
+        migrations.bring_up_to_date(
+            store.database, backup=store_backup_function(store), where=where
+        )
     except StoreError:
-        store.close()
+        _unbind(store, previous)
         raise
-    except OperationalError as error:
-        store.close()
-        raise _store_error(error, store) from error
+    except (OperationalError, InterfaceError, DatabaseError) as error:
+        _unbind(store, previous)
+        mapped = _store_error(error, store)
+        if isinstance(mapped, StoreError):
+            raise mapped from error
+        raise StoreError(
+            f"Cannot open {where} ({_one_line(error)}). It was left as it was; check the "
+            "file's permissions and the folder's free space, or choose another store with --db."
+        ) from error
+    except BaseException:
+        _unbind(store, previous)
+        raise
+
+
+def _unbind(store: Store, previous: Database | None) -> None:
+    store.close()
+    database.initialize(previous)
 
 
 def store_backup_function(store: Store) -> Callable[[int], Path | None]:
@@ -217,6 +259,8 @@ def store_backup_function(store: Store) -> Callable[[int], Path | None]:
 def backup_sqlite(db: Database, target: Path) -> None:
     """Copy a live SQLite store to ``target`` with SQLite's online backup API."""
     source = db.connection()
+    # Created owner-only before any data goes in, like the store itself.
+    os.close(os.open(target, os.O_WRONLY | os.O_CREAT, 0o600))
     dest = sqlite3.connect(str(target))
     try:
         source.backup(dest)
@@ -230,7 +274,8 @@ def _open_server(url: str) -> Store:
         db = db_url.connect(url)
     except (RuntimeError, ValueError, KeyError, TypeError) as error:
         raise StoreError(
-            f"Cannot use the store address {url!r}: {error}. "
+            f"Cannot use the store address {_without_password(url)!r} "
+            f"({_one_line(error)}). "
             "Give a file path or a URL such as postgresql://user@host/dbname."
         ) from error
     store = Store(database=db, location=url, path=None)
@@ -238,7 +283,7 @@ def _open_server(url: str) -> Store:
         db.connect()
     except Exception as error:
         raise StoreError(
-            f"Cannot connect to the store {store.describe()}: {str(error).strip()}. "
+            f"Cannot connect to the store {store.describe()} ({_one_line(error)}). "
             "Check that the server is running and the address, user and password are right."
         ) from error
     if isinstance(db, PostgresqlDatabase):
@@ -246,6 +291,14 @@ def _open_server(url: str) -> Store:
         pass
     _bind(store)
     return store
+
+
+def _without_password(url: str) -> str:
+    parts = urlparse(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
 
 
 def _sqlite_path(where: str) -> Path:
@@ -280,7 +333,15 @@ def _prepare_sqlite_file(path: Path) -> None:
 
 
 def check_sqlite_file(path: Path) -> None:
-    """Refuse a file that is not a healthy SQLite database, opening it read-only."""
+    """Refuse a file that is not a healthy store this program can use, without writing.
+
+    Checks the header, runs ``PRAGMA quick_check`` and reads the schema version, all on a
+    read-only connection, so a refused file is left byte-identical and gets no side files.
+
+    Raises:
+        StoreError: not a SQLite database, damaged, another program's database, or a
+            store from a newer Backorder Desk.
+    """
     try:
         with open(path, "rb") as handle:
             header = handle.read(len(SQLITE_HEADER))
@@ -295,20 +356,31 @@ def check_sqlite_file(path: Path) -> None:
             f"{path} is not a Backorder Desk store (it is not a SQLite database). "
             "It was left untouched; choose the right file with --db."
         )
+    damaged = (
+        f"The store {path} is damaged ({{}}). It was left untouched; "
+        "restore it from a backup or choose another store with --db."
+    )
+    probe = SqliteDatabase(_read_only_uri(path), uri=True, timeout=5)
     try:
-        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=5)
-        try:
-            result = conn.execute("PRAGMA quick_check").fetchall()
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError as error:
-        raise StoreError(
-            f"The store {path} is damaged ({error}). It was left untouched; "
-            "restore it from a backup or choose another store with --db."
-        ) from error
-    if result != [("ok",)]:
-        first = result[0][0] if result else "no answer"
-        raise StoreError(
-            f"The store {path} is damaged ({first}). It was left untouched; "
-            "restore it from a backup or choose another store with --db."
-        )
+        result = probe.execute_sql("PRAGMA quick_check").fetchall()
+        if result != [("ok",)]:
+            raise StoreError(damaged.format(result[0][0] if result else "no answer"))
+        migrations.known_version(probe, where=str(path))
+    except (DatabaseError, sqlite3.DatabaseError) as error:
+        raise StoreError(damaged.format(_one_line(error))) from error
+    finally:
+        probe.close()
+
+
+def _read_only_uri(path: Path) -> str:
+    """A URI that reads ``path`` without writing to it or next to it.
+
+    A plain read-only open of a WAL database creates ``-wal`` and ``-shm`` files and leaves
+    them behind. With no journal next to the file, every committed page is in the file
+    itself, so it can be read as immutable, which creates nothing. When a journal is there
+    (the store is in use, or a program stopped mid-write), it must be read too.
+    """
+    journals = [path.with_name(path.name + suffix) for suffix in ("-wal", "-journal")]
+    if any(journal.exists() for journal in journals):
+        return f"{path.as_uri()}?mode=ro"
+    return f"{path.as_uri()}?immutable=1"
