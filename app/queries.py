@@ -14,7 +14,15 @@ from typing import Any
 from peewee import JOIN, Expression, fn
 
 from app import eta
-from app.models import Barcode, Customer, Order, OrderLine, Product, PurchaseOrder, PurchaseOrderLine
+from app.models import (
+    Barcode,
+    Customer,
+    Order,
+    OrderLine,
+    Product,
+    PurchaseOrder,
+    PurchaseOrderLine,
+)
 
 
 @dataclass(frozen=True)
