@@ -320,7 +320,8 @@ def _prepare_sqlite_file(path: Path) -> None:
         raise StoreError(f"{path} is a folder, not a store file. Give a file name with --db.")
     if not path.exists():
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            # A folder made for the store is private too (customers' contact details).
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             os.close(fd)
         except OSError as error:

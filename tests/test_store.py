@@ -188,6 +188,24 @@ def test_a_write_transaction_holds_the_write_lock_from_begin(controller: Control
         other.close()
 
 
+def test_a_second_station_opens_a_store_another_is_writing_to(sqlite_store: Store) -> None:
+    fill(sqlite_store)
+    assert sqlite_store.path is not None
+    with sqlite_store.write():
+        sqlite_store.database.execute_sql("UPDATE product SET name = 'Renamed'")
+        second = open_store(sqlite_store.path)
+        try:
+            # The vetting read neither waits for nor sees the uncommitted change.
+            assert [p.name for p in Product.select()] == ["Widget"]
+        finally:
+            second.close()
+    third = open_store(sqlite_store.path)
+    try:
+        assert [p.name for p in Product.select()] == ["Renamed"]
+    finally:
+        third.close()
+
+
 # ---------------------------------------------------------------- where it lives
 
 
@@ -206,9 +224,14 @@ def test_default_store_is_created_owner_only_in_the_user_data_folder(
     try:
         assert store.path == expected
         fill(store)
+        # SQLite gives its side files the store's own permissions.
+        wal = expected.with_name(expected.name + "-wal")
+        assert stat.S_IMODE(wal.stat().st_mode) == 0o600
     finally:
         store.close()
     assert stat.S_IMODE(expected.stat().st_mode) == 0o600
+    assert stat.S_IMODE(expected.parent.stat().st_mode) == 0o700
+    assert companions(expected) == []  # closed, the store is one file to copy or back up
 
     again = open_store()
     try:
@@ -453,6 +476,13 @@ def test_an_unknown_address_gives_a_clear_message_without_the_password() -> None
 
 
 # ------------------------------------------------------------ the v1 fixture
+
+
+def test_the_committed_fixture_is_one_checkpointed_version_1_file() -> None:
+    assert companions(FIXTURE) == []
+    assert read_only(FIXTURE, "PRAGMA quick_check") == [("ok",)]
+    assert read_only(FIXTURE, "SELECT value FROM setting WHERE key = 'schema_version'") == [("1",)]
+    assert FIXTURE.stat().st_size < 512 * 1024
 
 
 def test_the_version_1_store_opens_and_its_data_is_sound(v1_copy: Path, tmp_path: Path) -> None:
