@@ -1105,9 +1105,20 @@ class Controller:
     # -------------------------------------------------------- purchase orders
 
     def add_purchase_order(
-        self, *, supplier_id: int, expected: date, items: Sequence[OrderItem], note: str = ""
+        self,
+        *,
+        supplier_id: int,
+        expected: date | None,
+        items: Sequence[OrderItem],
+        note: str = "",
     ) -> PurchaseOrder:
         """Book a purchase order; its units count as incoming for ETAs."""
+        if expected is None:
+            raise UserError(
+                "The expected date is missing: pick the day the supplier said the goods "
+                "will arrive.",
+                field="expected",
+            )
         merged = _merge(items)
         if not merged:
             raise UserError("The purchase order has no lines.", field="lines")
@@ -1141,6 +1152,118 @@ class Controller:
             return po
 
         return self._write(work)
+
+    def update_purchase_order(
+        self,
+        po_id: int,
+        *,
+        expected: date | None = None,
+        items: Sequence[OrderItem] | None = None,
+        note: str | None = None,
+    ) -> PurchaseOrder:
+        """Change an open purchase order's expected date, lines or note (ETAs follow).
+
+        ``items``, when given, is the PO's whole new list of lines: products left out are
+        removed, new ones added. A product's quantity cannot go below the units already
+        received, nor can a product with received units be removed. A PO whose every line
+        is then received in full is closed.
+        """
+        merged = _merge(items) if items is not None else None
+        if merged is not None and not merged:
+            raise UserError("The purchase order has no lines.", field="lines")
+
+        def work() -> PurchaseOrder:
+            po = PurchaseOrder.get_or_none(PurchaseOrder.id == po_id)
+            if po is None:
+                raise NotFound(f"There is no purchase order {po_id}.", field="po")
+            if po.status != "open":
+                raise UserError(
+                    f"Purchase order {po_id} is {po.status}; only an open purchase order "
+                    "can be changed. Book a new one instead.",
+                    field="po",
+                )
+            changes: dict[str, Any] = {}
+            if expected is not None and expected != eta._as_date(po.expected_date):
+                PurchaseOrder.update(expected_date=expected).where(
+                    PurchaseOrder.id == po_id
+                ).execute()
+                changes["expected"] = [eta._as_date(po.expected_date).isoformat(), str(expected)]
+            if note is not None and note.strip() != po.note:
+                PurchaseOrder.update(note=note.strip()).where(PurchaseOrder.id == po_id).execute()
+                changes["note"] = note.strip()
+            if merged is not None:
+                products = self._products(sorted(merged))
+                changes["lines"] = self._replace_po_lines(po_id, merged, products)
+                if not changes["lines"]:
+                    del changes["lines"]
+            lines = list(
+                PurchaseOrderLine.select(
+                    PurchaseOrderLine.qty_ordered, PurchaseOrderLine.qty_received
+                )
+                .where(PurchaseOrderLine.purchase_order == po_id)
+                .tuples()
+            )
+            if all(received >= ordered for ordered, received in lines):
+                PurchaseOrder.update(status="closed").where(PurchaseOrder.id == po_id).execute()
+                changes["closed"] = True
+            if changes:
+                self._audit("po.update", "purchase_order", po_id, **changes)
+            return PurchaseOrder.get_by_id(po_id)
+
+        return self._write(work)
+
+    def _replace_po_lines(
+        self, po_id: int, merged: Mapping[int, int], products: Mapping[int, Product]
+    ) -> dict[str, list[int]]:
+        """Make the PO's lines match ``merged``; returns sku -> [old qty, new qty]."""
+        current: dict[int, list[PurchaseOrderLine]] = defaultdict(list)
+        for line in (
+            PurchaseOrderLine.select()
+            .where(PurchaseOrderLine.purchase_order == po_id)
+            .order_by(PurchaseOrderLine.id)
+        ):
+            current[line.product_id].append(line)
+        known = self._products(sorted(current)) if current else {}
+        changed: dict[str, list[int]] = {}
+        for pid, lines in current.items():
+            ordered = sum(line.qty_ordered for line in lines)
+            received = sum(line.qty_received for line in lines)
+            wanted = merged.get(pid, 0)
+            sku = known[pid].sku
+            if wanted < received:
+                if wanted == 0:
+                    raise UserError(
+                        f"{sku} cannot be removed: {received} of it were already received. "
+                        f"Set its quantity to {received} instead.",
+                        field="qty",
+                    )
+                raise UserError(
+                    f"{sku}: {received} units were already received, so the quantity cannot "
+                    f"go below {received}.",
+                    field="qty",
+                )
+            if wanted == ordered:
+                continue
+            changed[sku] = [ordered, wanted]
+            ids = [line.id for line in lines]
+            PurchaseOrderLine.delete().where(PurchaseOrderLine.id.in_(ids[1:])).execute()
+            if wanted == 0:
+                PurchaseOrderLine.delete().where(PurchaseOrderLine.id == ids[0]).execute()
+            else:
+                # Several lines of one product collapse into one, keeping what was received.
+                PurchaseOrderLine.update(qty_ordered=wanted, qty_received=received).where(
+                    PurchaseOrderLine.id == ids[0]
+                ).execute()
+        added = [pid for pid in merged if pid not in current]
+        if added:
+            PurchaseOrderLine.insert_many(
+                [
+                    {"purchase_order": po_id, "product": pid, "qty_ordered": merged[pid]}
+                    for pid in added
+                ]
+            ).execute()
+            changed.update({products[pid].sku: [0, merged[pid]] for pid in added})
+        return changed
 
     # ---------------------------------------------------------------- helpers
 

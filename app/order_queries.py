@@ -1,0 +1,611 @@
+"""Read-only views of orders: the paged orders list with a status, and one order's detail.
+
+An order's status comes from its lines' unit buckets (every ordered unit is reserved,
+shipped, waiting or cancelled), summed over the order:
+
+========================  =================================================================
+``open``                  units are waiting for stock and nothing is reserved: the customer
+                          can take nothing more today (some units may have gone already).
+``partly waiting``        some units are waiting and some are reserved: part of the order
+                          can be handed over now.
+``ready``                 nothing is waiting and some units are reserved: everything still
+                          to hand over is here.
+``shipped``               nothing waiting or reserved, and at least one unit went out:
+                          everything not cancelled has been shipped.
+``cancelled``             every unit of every line was cancelled.
+========================  =================================================================
+
+The list computes statuses for a page with one aggregate query over the page's lines. The
+status filter is written as EXISTS tests against partial indexes (lines with waiting,
+reserved or cancelled units; see ``app.models``), so filtering 100,000 orders never sums
+every line of the store. ``order_status`` and ``_status_clause`` state the same rule in
+Python and in SQL; the tests hold them to each other.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from peewee import JOIN, Expression, fn
+
+from app import eta
+from app.errors import NotFound
+from app.models import (
+    AuditEvent,
+    Customer,
+    CustomerMessage,
+    Order,
+    OrderLine,
+    Product,
+    Staff,
+)
+
+
+class OrderStatus(StrEnum):
+    """Where an order stands as a whole; see the module docstring for the exact rule."""
+
+    OPEN = "open"
+    PARTLY_WAITING = "partly waiting"
+    READY = "ready"
+    SHIPPED = "shipped"
+    CANCELLED = "cancelled"
+
+
+#: What each status means, in words a clerk reads in a tooltip.
+STATUS_MEANING: dict[OrderStatus, str] = {
+    OrderStatus.OPEN: "Waiting for stock; nothing is ready to hand over yet.",
+    OrderStatus.PARTLY_WAITING: "Some units are ready to hand over, others wait for stock.",
+    OrderStatus.READY: "Nothing is waiting: everything still to hand over is reserved.",
+    OrderStatus.SHIPPED: "Everything that was not cancelled has been shipped.",
+    OrderStatus.CANCELLED: "Every line was cancelled.",
+}
+
+
+def order_status(
+    *, reserved: int, shipped: int, waiting: int, cancelled: int, ordered: int
+) -> OrderStatus:
+    """The status of an order from its lines' summed quantities."""
+    if waiting > 0:
+        return OrderStatus.PARTLY_WAITING if reserved > 0 else OrderStatus.OPEN
+    if reserved > 0:
+        return OrderStatus.READY
+    if cancelled >= ordered:
+        return OrderStatus.CANCELLED
+    return OrderStatus.SHIPPED
+
+
+def _lines_of_order(condition: Callable[[Any], Expression]) -> Any:
+    """EXISTS (a line of the outer order meeting ``condition(line)``)."""
+    line = OrderLine.alias("status_line")
+    return fn.EXISTS(line.select(line.id).where(line.order == Order.id, condition(line)))
+
+
+def _waiting(line: Any) -> Expression:
+    return line.qty_waiting > 0
+
+
+def _reserved(line: Any) -> Expression:
+    return line.qty_reserved > 0
+
+
+def _cancelled(line: Any) -> Expression:
+    return line.qty_cancelled > 0
+
+
+def _not_all_cancelled(line: Any) -> Expression:
+    return line.qty_cancelled < line.qty_ordered
+
+
+def _status_clause(status: OrderStatus) -> Expression:
+    """SQL for ``order_status(...) == status`` on the outer ``Order`` row."""
+    waiting = _lines_of_order(_waiting)
+    reserved = _lines_of_order(_reserved)
+    # Cancelled: some line has cancelled units (index-backed, rare), and no line has units
+    # outside the cancelled bucket.
+    cancelled = _lines_of_order(_cancelled) & ~_lines_of_order(_not_all_cancelled)
+    if status is OrderStatus.OPEN:
+        return waiting & ~reserved
+    if status is OrderStatus.PARTLY_WAITING:
+        return waiting & reserved
+    if status is OrderStatus.READY:
+        return reserved & ~waiting
+    if status is OrderStatus.CANCELLED:
+        return ~waiting & ~reserved & cancelled
+    return ~waiting & ~reserved & ~cancelled
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    """One order in the list, with its line totals and status."""
+
+    order_id: int
+    customer_id: int
+    customer: str
+    placed_at: datetime
+    priority: int
+    staff: str
+    lines: int
+    ordered: int
+    reserved: int
+    shipped: int
+    waiting: int
+    cancelled: int
+
+    @property
+    def status(self) -> OrderStatus:
+        return order_status(
+            reserved=self.reserved,
+            shipped=self.shipped,
+            waiting=self.waiting,
+            cancelled=self.cancelled,
+            ordered=self.ordered,
+        )
+
+
+ORDER_SORTS: dict[str, Any] = {
+    "placed_at": Order.placed_at,
+    "order": Order.id,
+    "customer": Customer.name,
+    "priority": Order.priority,
+    "staff": Staff.name,
+}
+
+
+def _order_query(
+    columns: Sequence[Any],
+    *,
+    search: str | None,
+    status: OrderStatus | str | None,
+    customer_id: int | None,
+) -> Any:
+    query = (
+        Order.select(*columns)
+        .join(Customer, on=(Order.customer == Customer.id))
+        .switch(Order)
+        .join(Staff, on=(Order.staff == Staff.id))
+    )
+    if customer_id is not None:
+        query = query.where(Order.customer == customer_id)
+    if status:
+        query = query.where(_status_clause(OrderStatus(status)))
+    text = (search or "").strip().lower().lstrip("#")
+    if text:
+        clause = fn.LOWER(Customer.name).contains(text)
+        if text.isdigit() and len(text) < 12:
+            clause = clause | (Order.id == int(text))
+        query = query.where(clause)
+    return query
+
+
+def count_orders(
+    *,
+    search: str | None = None,
+    status: OrderStatus | str | None = None,
+    customer_id: int | None = None,
+) -> int:
+    """How many orders match the filter (same arguments as ``orders``)."""
+    query = _order_query([Order.id], search=search, status=status, customer_id=customer_id)
+    return int(query.count())
+
+
+def orders(
+    *,
+    search: str | None = None,
+    status: OrderStatus | str | None = None,
+    customer_id: int | None = None,
+    sort: str = "placed_at",
+    descending: bool = True,
+    offset: int = 0,
+    limit: int | None = 100,
+) -> list[OrderRow]:
+    """A page of orders, newest first unless another sort is asked for.
+
+    ``search`` matches the customer's name (any part, any case) or the order number
+    (``123`` or ``#123``); ``status`` keeps one status only.
+    """
+    key = ORDER_SORTS.get(sort, Order.placed_at)
+    tie = Order.id.desc() if descending else Order.id
+    query = _order_query(
+        [Order.id, Customer.id, Customer.name, Order.placed_at, Order.priority, Staff.name],
+        search=search,
+        status=status,
+        customer_id=customer_id,
+    ).order_by(key.desc() if descending else key, tie)
+    query = query.offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    heads = list(query.tuples())
+    totals = line_totals([head[0] for head in heads])
+    rows = []
+    for order_id, cust_id, cust_name, placed_at, priority, staff in heads:
+        lines, ordered, reserved, shipped, waiting, cancelled = totals.get(order_id, (0,) * 6)
+        rows.append(
+            OrderRow(
+                order_id=order_id,
+                customer_id=cust_id,
+                customer=cust_name,
+                placed_at=placed_at,
+                priority=priority,
+                staff=staff,
+                lines=lines,
+                ordered=ordered,
+                reserved=reserved,
+                shipped=shipped,
+                waiting=waiting,
+                cancelled=cancelled,
+            )
+        )
+    return rows
+
+
+def line_totals(order_ids: Sequence[int]) -> dict[int, tuple[int, int, int, int, int, int]]:
+    """Per order: (lines, ordered, reserved, shipped, waiting, cancelled), one aggregate."""
+    result: dict[int, tuple[int, int, int, int, int, int]] = {}
+    for part in eta.chunks(list(order_ids)):
+        query = (
+            OrderLine.select(
+                OrderLine.order,
+                fn.COUNT(OrderLine.id),
+                fn.SUM(OrderLine.qty_ordered),
+                fn.SUM(OrderLine.qty_reserved),
+                fn.SUM(OrderLine.qty_shipped),
+                fn.SUM(OrderLine.qty_waiting),
+                fn.SUM(OrderLine.qty_cancelled),
+            )
+            .where(OrderLine.order.in_(list(part)))
+            .group_by(OrderLine.order)
+            .tuples()
+        )
+        for order_id, *sums in query:
+            lines, ordered, reserved, shipped, waiting, cancelled = (int(v) for v in sums)
+            result[order_id] = (lines, ordered, reserved, shipped, waiting, cancelled)
+    return result
+
+
+# ------------------------------------------------------------------ detail
+
+
+class LineState(StrEnum):
+    """A line's state as the detail shows it (``ordered``: nothing has happened yet)."""
+
+    ORDERED = "ordered"
+    RESERVED = "reserved"
+    WAITING = "waiting"
+    SHIPPED = "shipped"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class DetailLine:
+    """One line of an order with where its units stand and the decision taken on it."""
+
+    line_id: int
+    product_id: int
+    sku: str
+    name: str
+    unit_price_cents: int
+    ordered: int
+    reserved: int
+    shipped: int
+    waiting: int
+    cancelled: int
+    priority: int
+    decision: str | None
+    decided_by: str | None
+    decided_at: datetime | None
+    cancel_reason: str | None
+    eta: date | None
+
+    @property
+    def state(self) -> LineState:
+        """The line's main state: waiting wins, then reserved, then cancelled/shipped."""
+        if self.waiting > 0:
+            return LineState.WAITING
+        if self.reserved > 0:
+            return LineState.RESERVED
+        if self.cancelled >= self.ordered:
+            return LineState.CANCELLED
+        if self.shipped > 0:
+            return LineState.SHIPPED
+        return LineState.ORDERED
+
+    @property
+    def can_cancel(self) -> bool:
+        """Units are left to cancel (reserved or waiting)."""
+        return self.reserved > 0 or self.waiting > 0
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One thing that happened to the order: when (UTC), who, and a sentence."""
+
+    at: datetime
+    who: str
+    text: str
+
+
+@dataclass(frozen=True)
+class MessageEntry:
+    """A customer message about this order."""
+
+    message_id: int
+    event: str
+    subject: str
+    status: str
+    created_at: datetime
+    sent_at: datetime | None
+    told_via: str | None
+
+
+@dataclass(frozen=True)
+class OrderDetail:
+    """Everything the order detail view shows."""
+
+    order_id: int
+    customer_id: int
+    customer: str
+    email: str | None
+    phone: str | None
+    placed_at: datetime
+    staff: str
+    priority: int
+    note: str
+    lines: list[DetailLine]
+    history: list[HistoryEntry] = field(default_factory=list)
+    messages: list[MessageEntry] = field(default_factory=list)
+
+    @property
+    def status(self) -> OrderStatus:
+        return order_status(
+            reserved=sum(line.reserved for line in self.lines),
+            shipped=sum(line.shipped for line in self.lines),
+            waiting=sum(line.waiting for line in self.lines),
+            cancelled=sum(line.cancelled for line in self.lines),
+            ordered=sum(line.ordered for line in self.lines),
+        )
+
+    @property
+    def units_to_ship(self) -> int:
+        """Reserved units: what "ship" would hand over now."""
+        return sum(line.reserved for line in self.lines)
+
+
+def order_detail(order_id: int) -> OrderDetail:
+    """One order with its lines, decisions, ETAs, history and messages.
+
+    Raises:
+        NotFound: there is no such order.
+    """
+    head = (
+        Order.select(
+            Order.id,
+            Customer.id,
+            Customer.name,
+            Customer.email,
+            Customer.phone,
+            Order.placed_at,
+            Staff.name,
+            Order.priority,
+            Order.note,
+        )
+        .join(Customer, on=(Order.customer == Customer.id))
+        .switch(Order)
+        .join(Staff, on=(Order.staff == Staff.id))
+        .where(Order.id == order_id)
+        .tuples()
+        .first()
+    )
+    if head is None:
+        raise NotFound(f"There is no order {order_id}.", field="order")
+    _, cust_id, cust_name, email, phone, placed_at, staff, priority, note = head
+    decider = Staff.alias("decider")
+    raw = list(
+        OrderLine.select(
+            OrderLine.id,
+            Product.id,
+            Product.sku,
+            Product.name,
+            OrderLine.unit_price_cents,
+            OrderLine.qty_ordered,
+            OrderLine.qty_reserved,
+            OrderLine.qty_shipped,
+            OrderLine.qty_waiting,
+            OrderLine.qty_cancelled,
+            OrderLine.priority,
+            OrderLine.decision,
+            decider.name,
+            OrderLine.decided_at,
+            OrderLine.cancel_reason,
+        )
+        .join(Product, on=(OrderLine.product == Product.id))
+        .switch(OrderLine)
+        .join(decider, JOIN.LEFT_OUTER, on=(OrderLine.decided_by == decider.id))
+        .where(OrderLine.order == order_id)
+        .order_by(OrderLine.id)
+        .tuples()
+    )
+    etas = eta.line_etas(row[0] for row in raw if row[8] > 0)
+    lines = [
+        DetailLine(
+            line_id=row[0],
+            product_id=row[1],
+            sku=row[2],
+            name=row[3],
+            unit_price_cents=row[4],
+            ordered=row[5],
+            reserved=row[6],
+            shipped=row[7],
+            waiting=row[8],
+            cancelled=row[9],
+            priority=row[10],
+            decision=row[11],
+            decided_by=row[12],
+            decided_at=row[13],
+            cancel_reason=row[14],
+            eta=etas.get(row[0]),
+        )
+        for row in raw
+    ]
+    messages = _messages(order_id, cust_id)
+    return OrderDetail(
+        order_id=order_id,
+        customer_id=cust_id,
+        customer=cust_name,
+        email=email,
+        phone=phone,
+        placed_at=placed_at,
+        staff=staff,
+        priority=priority,
+        note=note,
+        lines=lines,
+        history=_history(order_id, lines, messages),
+        messages=messages,
+    )
+
+
+def _messages(order_id: int, customer_id: int) -> list[MessageEntry]:
+    """The customer's messages that name this order (a message may list several orders,
+    and ``CustomerMessage.order`` holds only the first, so the payload decides)."""
+    rows = (
+        CustomerMessage.select(
+            CustomerMessage.id,
+            CustomerMessage.event,
+            CustomerMessage.subject,
+            CustomerMessage.status,
+            CustomerMessage.created_at,
+            CustomerMessage.sent_at,
+            CustomerMessage.told_via,
+            CustomerMessage.order,
+            CustomerMessage.payload,
+        )
+        .where(CustomerMessage.customer == customer_id)
+        .order_by(CustomerMessage.created_at, CustomerMessage.id)
+        .tuples()
+    )
+    found = []
+    for msg_id, event, subject, status, created, sent, via, first_order, payload in rows:
+        try:
+            order_ids = set(json.loads(payload or "{}").get("order_ids", []))
+        except (ValueError, AttributeError):
+            order_ids = set()
+        if first_order == order_id or order_id in order_ids:
+            found.append(
+                MessageEntry(
+                    message_id=msg_id,
+                    event=event,
+                    subject=subject,
+                    status=status,
+                    created_at=created,
+                    sent_at=sent,
+                    told_via=via,
+                )
+            )
+    return found
+
+
+def _history(
+    order_id: int, lines: Sequence[DetailLine], messages: Sequence[MessageEntry]
+) -> list[HistoryEntry]:
+    """The audit events about the order and its lines, as sentences, oldest first; stock
+    arriving for it shows through the "ready" messages it caused."""
+    skus = {line.line_id: line.sku for line in lines}
+    about = (AuditEvent.entity == "order") & (AuditEvent.entity_id == order_id)
+    if skus:
+        about = about | (
+            (AuditEvent.entity == "order_line") & AuditEvent.entity_id.in_(sorted(skus))
+        )
+    events = (
+        AuditEvent.select(
+            AuditEvent.at,
+            Staff.name,
+            AuditEvent.action,
+            AuditEvent.entity_id,
+            AuditEvent.detail,
+        )
+        .join(Staff, on=(AuditEvent.staff == Staff.id))
+        .where(about)
+        .order_by(AuditEvent.at, AuditEvent.id)
+        .tuples()
+    )
+    entries = [
+        HistoryEntry(at=at, who=who, text=describe_event(action, entity_id, _load(detail), skus))
+        for at, who, action, entity_id, detail in events
+    ]
+    for message in messages:
+        if message.event == "ready":
+            entries.append(
+                HistoryEntry(
+                    at=message.created_at,
+                    who="",
+                    text="Stock arrived for it: lines ready to hand over (message queued).",
+                )
+            )
+    entries.sort(key=lambda entry: entry.at)
+    return entries
+
+
+def _load(detail: str) -> dict[str, Any]:
+    try:
+        loaded = json.loads(detail or "{}")
+    except ValueError:
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def _units(count: int) -> str:
+    return "1 unit" if count == 1 else f"{count} units"
+
+
+def describe_event(
+    action: str, entity_id: int | None, detail: dict[str, Any], skus: dict[int, str]
+) -> str:
+    """An audit event about an order or one of its lines as a sentence, without the time
+    and the person (``skus`` names the order's lines by id)."""
+    sku = skus.get(entity_id or 0, "")
+    if action == "order.place":
+        lines = detail.get("lines") or []
+        parts = []
+        for key in ("reserved", "waiting", "cancelled"):
+            total = sum(int(line.get(key, 0)) for line in lines)
+            if total:
+                parts.append(f"{total} {key}")
+        text = "placed the order"
+        if parts:
+            text += ": " + ", ".join(parts)
+        decisions = detail.get("decisions") or {}
+        if decisions:
+            chosen = ", ".join(
+                f"{sku} {'waits' if d == 'wait' else 'cancelled'}"
+                for sku, d in sorted(decisions.items())
+            )
+            text += f" (customer decided: {chosen})"
+        return text
+    if action == "order.ship":
+        shipped = {int(k): int(v) for k, v in (detail.get("lines") or {}).items()}
+        total = sum(shipped.values())
+        what = ", ".join(f"{skus.get(k, f'line {k}')} × {v}" for k, v in sorted(shipped.items()))
+        return f"shipped {_units(total)} ({what})"
+    if action == "line.cancel":
+        waiting = int(detail.get("waiting", 0))
+        released = int(detail.get("released", 0))
+        reason = str(detail.get("reason") or "").strip()
+        parts = []
+        if waiting:
+            parts.append(f"{waiting} waiting")
+        if released:
+            parts.append(f"{released} reserved released")
+        text = f"cancelled {_units(waiting + released)}{' of ' + sku if sku else ''}"
+        if parts:
+            text += f" ({', '.join(parts)})"
+        return text + (f"; reason: {reason}" if reason else "")
+    if action == "line.priority":
+        return (
+            f"changed the queue priority of {sku or 'a line'} from {detail.get('old')} "
+            f"to {detail.get('new')}"
+        )
+    return action.replace(".", " ")
