@@ -772,11 +772,9 @@ def test_demo_fills_a_new_store(cli_run: Any, tmp_path: Path) -> None:
 # --------------------------------------------------------- the real entry
 
 
-def main_py(
-    *args: str, env_extra: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
+def main_py(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``python main.py ...`` for real, as a user would."""
     env = {k: v for k, v in os.environ.items() if k != ENV_VAR}
-    env.update(env_extra or {})
     return subprocess.run(
         [sys.executable, str(ROOT / "main.py"), *args],
         capture_output=True,
