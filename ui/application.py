@@ -1,0 +1,103 @@
+"""Start the desk: ``run_gui(args)`` is what ``python main.py`` runs without a subcommand.
+
+It reads ``--db`` (and ``--receiving``, which opens the main window for now), opens the
+store, applies the theme and shows the main window; a brand-new store is offered the demo
+shop. A store that cannot be opened is explained in a message box and the program exits
+with status 2, never with a traceback. Everything else lives in ``MainWindow`` so tests can
+build it directly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Sequence
+from types import TracebackType
+
+from PySide6.QtCore import QCoreApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from app import queries
+from app.controller import Controller
+from app.errors import UserError
+from app.store import open_store
+from ui.context import DeskContext
+from ui.main_window import APP_TITLE, APPLICATION, ORGANISATION, MainWindow
+from ui.theme import apply_theme
+
+EXIT_STORE_PROBLEM = 2
+
+
+def parse_gui_args(args: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
+    """The desk's own options, and whatever is left for Qt (``-style``, ``-platform``...)."""
+    parser = argparse.ArgumentParser(
+        prog="backorder-desk", description="Backorder Desk: the counter windows."
+    )
+    parser.add_argument(
+        "--db", metavar="STORE", help="store file or postgresql:// URL (default: your data folder)"
+    )
+    parser.add_argument(
+        "--receiving", action="store_true", help="open straight at receiving (goods in)"
+    )
+    return parser.parse_known_args(list(args))
+
+
+def _application(qt_args: list[str]) -> QApplication:
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        return existing
+    QCoreApplication.setOrganizationName(ORGANISATION)
+    QCoreApplication.setApplicationName(APPLICATION)
+    app = QApplication([sys.argv[0] if sys.argv else APPLICATION, *qt_args])
+    app.setApplicationDisplayName(APP_TITLE)
+    return app
+
+
+def _show_unexpected(
+    kind: type[BaseException], error: BaseException, trace: TracebackType | None
+) -> None:
+    """Last resort for an error escaping a window: say it, keep the desk running."""
+    if isinstance(error, UserError):
+        QMessageBox.warning(None, APP_TITLE, str(error))
+        return
+    details = "".join(traceback.format_exception(kind, error, trace, limit=8))
+    sys.stderr.write(details)
+    box = QMessageBox(QMessageBox.Icon.Critical, APP_TITLE, "Something went wrong: " + str(error))
+    box.setInformativeText("Nothing half-done was saved. Please report this with the details.")
+    box.setDetailedText(details)
+    box.exec()
+
+
+def run_gui(args: list[str]) -> int:
+    """Open the desk; returns the exit status."""
+    options, qt_args = parse_gui_args(args)
+    app = _application(qt_args)
+    apply_theme(app)
+    try:
+        store = open_store(options.db)
+    except UserError as error:  # StoreError and its kin: say it in words
+        QMessageBox.critical(None, f"{APP_TITLE}: cannot open the store", str(error))
+        return EXIT_STORE_PROBLEM
+    try:
+        controller = Controller(store)
+    except UserError as error:
+        QMessageBox.critical(None, f"{APP_TITLE}: cannot open the store", str(error))
+        store.close()
+        return EXIT_STORE_PROBLEM
+    ctx = DeskContext(store, controller)
+    window = MainWindow(ctx)
+    window.show()
+    sys.excepthook = _show_unexpected
+    demo_loader = None
+    if queries.count_products() == 0:
+        from ui.dialogs.first_run import offer_demo
+
+        demo_loader = offer_demo(ctx, window)
+    try:
+        return app.exec()
+    finally:
+        if demo_loader is not None:
+            demo_loader.progress.close()
+        ctx.stop()
+        store.close()

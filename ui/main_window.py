@@ -1,0 +1,319 @@
+"""The main window: navigation between the sections, menus, shortcuts and the status bar.
+
+The five sections are built once, up front, so each can listen to the context's signals
+(``open_order``, ``open_customer``, ``new_order``) from the start. Window geometry and the
+open section are kept in ``QSettings`` (organisation ``backorder-desk``, INI format, so a
+test can redirect it with ``QSettings.setPath``).
+"""
+
+from __future__ import annotations
+
+from importlib import metadata
+
+from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QSizePolicy,
+    QStackedWidget,
+    QWidget,
+)
+
+from app import queries
+from ui.context import DeskContext
+from ui.section import Section
+from ui.sections.backorders import BackordersSection
+from ui.sections.customers import CustomersSection
+from ui.sections.inventory import InventorySection
+from ui.sections.orders import OrdersSection
+from ui.sections.purchase_orders import PurchaseOrdersSection
+
+ORGANISATION = "backorder-desk"
+APPLICATION = "backorder-desk"
+APP_TITLE = "Backorder Desk"
+
+#: In navigation order; Alt+1 opens the first.
+SECTION_CLASSES: tuple[type[Section], ...] = (
+    OrdersSection,
+    BackordersSection,
+    InventorySection,
+    CustomersSection,
+    PurchaseOrdersSection,
+)
+
+DEFAULT_SIZE = (1100, 700)
+
+
+def desk_settings() -> QSettings:
+    """The user's settings for the desk (INI format, per user)."""
+    return QSettings(
+        QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANISATION, APPLICATION
+    )
+
+
+def shortcut_text(action: QAction) -> str:
+    """The action's shortcut as the user's platform writes it ('' when it has none)."""
+    return action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+
+
+def add_shortcut_to_tooltip(action: QAction) -> QAction:
+    """Make the tooltip name the shortcut, so the mouse teaches the keyboard."""
+    keys = shortcut_text(action)
+    tip = action.toolTip() or action.text().replace("&", "")
+    if keys and keys not in tip:
+        action.setToolTip(f"{tip} ({keys})")
+    return action
+
+
+class MainWindow(QMainWindow):
+    """The desk's one main window.
+
+    Attributes:
+        ctx: the shared store, controller and signals.
+        sections: the section pages, in navigation order.
+    """
+
+    def __init__(self, ctx: DeskContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setWindowTitle(APP_TITLE)
+        self.resize(*DEFAULT_SIZE)
+
+        self.navigation = QListWidget()
+        self.navigation.setObjectName("navigation")
+        self.navigation.setAccessibleName("Sections")
+        self.stack = QStackedWidget()
+        self.sections: list[Section] = []
+        for number, cls in enumerate(SECTION_CLASSES, start=1):
+            section = cls(ctx)
+            self.sections.append(section)
+            self.stack.addWidget(section)
+            item = QListWidgetItem(section.title)
+            item.setToolTip(f"{section.title} (Alt+{number})")
+            self.navigation.addItem(item)
+        self.navigation.setStyleSheet("QListWidget#navigation::item { padding: 6px 12px; }")
+        self.navigation.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
+        widest = max(
+            self.navigation.fontMetrics().horizontalAdvance(section.title)
+            for section in self.sections
+        )
+        self.navigation.setFixedWidth(widest + 2 * self.navigation.frameWidth() + 48)
+        self.navigation.currentRowChanged.connect(self._show_row)
+
+        central = QWidget()
+        row = QHBoxLayout(central)
+        row.addWidget(self.navigation)
+        row.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+
+        self._build_actions()
+        self._build_menus()
+        self._build_status_bar()
+
+        ctx.changed.connect(self.update_status)
+        ctx.staff_changed.connect(self.update_status)
+        ctx.open_order.connect(lambda _order_id: self.show_section(OrdersSection))
+        ctx.open_customer.connect(lambda _customer_id: self.show_section(CustomersSection))
+
+        self._restore_settings()
+        self.update_status()
+
+    # ------------------------------------------------------------------ building
+
+    def _action(
+        self, text: str, shortcut: str | QKeySequence.StandardKey, tip: str, slot: object
+    ) -> QAction:
+        action = QAction(text, self)
+        action.setShortcut(QKeySequence(shortcut))
+        action.setToolTip(tip)
+        action.setStatusTip(tip)
+        action.triggered.connect(slot)
+        return add_shortcut_to_tooltip(action)
+
+    def _build_actions(self) -> None:
+        self.new_order_action = self._action(
+            "&New order…", "Ctrl+N", "Start a new order at the counter", self.new_order
+        )
+        self.refresh_action = self._action(
+            "&Refresh", "F5", "Read the current list again from the store", self.refresh
+        )
+        self.quit_action = self._action("&Quit", "Ctrl+Q", "Close Backorder Desk", self.close)
+        self.find_action = self._action(
+            "&Find", "Ctrl+F", "Put the cursor in this section's search field", self.focus_search
+        )
+        self.shortcuts_action = self._action(
+            "&Keyboard shortcuts", "F1", "List every keyboard shortcut", self.show_shortcuts
+        )
+        self.about_action = QAction("&About Backorder Desk", self)
+        self.about_action.setToolTip("Version and what this program is for")
+        self.about_action.triggered.connect(self.show_about)
+
+        self.section_group = QActionGroup(self)
+        self.section_group.setExclusive(True)
+        self.section_actions_by_index: list[QAction] = []
+        for index, section in enumerate(self.sections):
+            action = self._action(
+                f"&{index + 1} {section.title}",
+                f"Alt+{index + 1}",
+                f"Show {section.title}",
+                lambda _checked=False, i=index: self.show_index(i, focus_search=True),
+            )
+            action.setCheckable(True)
+            self.section_group.addAction(action)
+            self.section_actions_by_index.append(action)
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addAction(self.new_order_action)
+        file_menu.addAction(self.refresh_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        edit_menu = bar.addMenu("&Edit")
+        edit_menu.addAction(self.find_action)
+        view_menu = bar.addMenu("&View")
+        for action in self.section_actions_by_index:
+            view_menu.addAction(action)
+        # Holds the open section's own actions; refilled on every switch, so a section's
+        # shortcuts only act while it is shown.
+        self.section_menu = bar.addMenu("&Section")
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.shortcuts_action)
+        help_menu.addSeparator()
+        help_menu.addAction(self.about_action)
+        self.menus: list[QMenu] = [file_menu, edit_menu, view_menu, self.section_menu, help_menu]
+        for menu in self.menus:
+            menu.setToolTipsVisible(True)
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.store_label = QLabel()
+        self.store_label.setObjectName("store")
+        self.staff_label = QLabel()
+        self.staff_label.setObjectName("staff")
+        self.waiting_label = QLabel()
+        self.waiting_label.setObjectName("waiting")
+        self.waiting_label.setToolTip(
+            "Order lines on the backorder list: customers waiting for stock"
+        )
+        for label in (self.store_label, self.staff_label, self.waiting_label):
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            label.setContentsMargins(12, 0, 12, 0)
+            bar.addPermanentWidget(label)
+
+    # ------------------------------------------------------------------ sections
+
+    def current_section(self) -> Section:
+        widget = self.stack.currentWidget()
+        assert isinstance(widget, Section)
+        return widget
+
+    def section(self, cls: type[Section]) -> Section:
+        """The section page of this class."""
+        for section in self.sections:
+            if isinstance(section, cls):
+                return section
+        raise LookupError(cls.__name__)
+
+    def show_section(self, cls: type[Section]) -> None:
+        self.show_index(self.sections.index(self.section(cls)))
+
+    def show_index(self, index: int, *, focus_search: bool = False) -> None:
+        """Open the section at ``index``; from the keyboard, the cursor goes to its search."""
+        if self.navigation.currentRow() != index:
+            self.navigation.setCurrentRow(index)  # -> _show_row
+        if focus_search:
+            self.current_section().focus_search()
+
+    def _show_row(self, index: int) -> None:
+        if not 0 <= index < len(self.sections):
+            return
+        self.stack.setCurrentIndex(index)
+        section = self.sections[index]
+        self.section_actions_by_index[index].setChecked(True)
+        self.setWindowTitle(f"{section.title} — {APP_TITLE}")
+        self._fill_section_menu(section)
+        desk_settings().setValue("main/section", type(section).__name__)
+
+    def _fill_section_menu(self, section: Section) -> None:
+        self.section_menu.clear()
+        self.section_menu.setTitle(f"&{section.title}")
+        actions = section.section_actions()
+        for action in actions:
+            self.section_menu.addAction(add_shortcut_to_tooltip(action))
+        self.section_menu.menuAction().setVisible(bool(actions))
+
+    # ------------------------------------------------------------------- actions
+
+    def new_order(self) -> None:
+        """Ctrl+N: ask for a new order; the Orders section opens its dialog."""
+        self.ctx.new_order.emit(0)
+
+    def refresh(self) -> None:
+        """F5: read the open section and the status bar again."""
+        self.current_section().refresh()
+        self.update_status()
+
+    def focus_search(self) -> None:
+        self.current_section().focus_search()
+
+    def update_status(self) -> None:
+        """Store in use, staff signed in, and how many lines wait for stock."""
+        self.store_label.setText(f"Store: {self.ctx.store.describe()}")
+        self.staff_label.setText(f"Signed in: {self.ctx.staff_name}")
+        waiting = queries.count_backorders()
+        noun = "line" if waiting == 1 else "lines"
+        self.waiting_label.setText(f"Backorders: {waiting:,} {noun} waiting")
+
+    def show_about(self) -> None:
+        try:
+            version = metadata.version("backorder-desk")
+        except metadata.PackageNotFoundError:
+            version = "development copy"
+        QMessageBox.about(
+            self,
+            f"About {APP_TITLE}",
+            f"<h3>{APP_TITLE} {version}</h3>"
+            "<p>Take orders for goods that are out of stock, keep a fair backorder queue, "
+            "and fulfil it when stock arrives.</p>"
+            f"<p>Store in use: {self.ctx.store.describe()}</p>",
+        )
+
+    def show_shortcuts(self) -> None:
+        rows = []
+        for menu in self.menus:
+            for action in menu.actions():
+                keys = shortcut_text(action)
+                if keys and action.isVisible():
+                    name = action.text().replace("&", "").rstrip("…")
+                    rows.append(f"<tr><td><b>{keys}</b></td><td>{name}</td></tr>")
+        rows.append("<tr><td><b>Esc</b></td><td>Close a dialog without saving</td></tr>")
+        box = QMessageBox(self)
+        box.setWindowTitle("Keyboard shortcuts")
+        box.setText("<table cellspacing='6'>" + "".join(rows) + "</table>")
+        box.exec()
+
+    # ------------------------------------------------------------------ settings
+
+    def _restore_settings(self) -> None:
+        settings = desk_settings()
+        geometry = settings.value("main/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        wanted = settings.value("main/section", "")
+        names = [type(section).__name__ for section in self.sections]
+        index = names.index(wanted) if wanted in names else names.index("OrdersSection")
+        self.navigation.setCurrentRow(index)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        settings = desk_settings()
+        settings.setValue("main/geometry", self.saveGeometry())
+        settings.setValue("main/section", type(self.current_section()).__name__)
+        settings.sync()
+        super().closeEvent(event)
