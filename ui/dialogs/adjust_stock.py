@@ -54,15 +54,14 @@ def describe_allocation(allocation: Allocation, figures: StockFigures, delta: in
     ]
     if allocation.fulfilled:
         count = len(allocation.fulfilled)
-        lines = "line is" if count == 1 else f"{count} lines are"
+        lines = "1 waiting line is" if count == 1 else f"{count} waiting lines are"
         items = "".join(
             f"<li>Order {line.order_id}, {escape(line.customer)}: "
             f"{line.ready_qty} × {escape(line.sku)} ready to pick</li>"
             for line in allocation.fulfilled
         )
         parts.append(
-            f"<p style='{theme.ok_style()}'><b>{lines.capitalize()} now fulfilled</b> "
-            f"(the customers were waiting):</p><ul>{items}</ul>"
+            f"<p style='{theme.ok_style()}'><b>{lines} now fulfilled:</b></p><ul>{items}</ul>"
         )
     if allocation.partial:
         items = "".join(
@@ -169,6 +168,15 @@ class AdjustStockDialog(QDialog):
         ):
             self._figure_labels[key].setText(f"<b>{value:,}</b>")
 
+    def _fit_result(self) -> None:
+        """Grow to show the whole outcome, up to about 20 lines (then it scrolls)."""
+        document = self.result_view.document()
+        document.setTextWidth(self.result_view.viewport().width())
+        lines = self.fontMetrics().lineSpacing()
+        wanted = int(document.size().height()) + 2 * self.result_view.frameWidth() + 4
+        self.result_view.setMinimumHeight(min(wanted, lines * 20))
+        self.adjustSize()
+
     def result_text(self) -> str:
         """The outcome as plain text ('' before applying)."""
         return self.result_view.toPlainText() if self.allocation is not None else ""
@@ -192,6 +200,7 @@ class AdjustStockDialog(QDialog):
         self._show_figures(figures)
         self.result_view.setHtml(describe_allocation(self.allocation, figures, delta))
         self.result_view.show()
+        self._fit_result()
         self.change.setEnabled(False)
         self.reason.setEnabled(False)
         self.apply_button.setText("&Done")

@@ -112,6 +112,8 @@ class FieldForm:
         label = self.errors.get(key, self.general)
         label.setText(str(error))
         label.show()
+        # A wrapped message needs more height than the dialog had.
+        label.window().adjustSize()
         field = self.fields.get(key)
         if field is not None:
             field.setFocus(Qt.FocusReason.OtherFocusReason)
