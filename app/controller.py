@@ -779,6 +779,21 @@ class Controller:
 
         return self._write(work)
 
+    def preview_cancel(self, line_ids: Sequence[int]) -> list[Allocation]:
+        """What cancelling these lines, one after another, would hand to whom; writes nothing.
+
+        The cancellations run for real in a transaction that is then rolled back, so the
+        preview follows the very rules ``cancel_line`` follows. One ``Allocation`` per line.
+        """
+        results: list[Allocation] = []
+        try:
+            with self.store.write():
+                results.extend(self.cancel_line(line_id) for line_id in line_ids)
+                raise _DryRun
+        except _DryRun:
+            pass
+        return results
+
     def set_priority(self, line_id: int, priority: int) -> None:
         """Move a waiting line up (higher) or down (lower) the queue; audited."""
         new = parse_priority(priority)
@@ -1325,6 +1340,10 @@ class Controller:
             cancelled=line.qty_cancelled,
             ordered=line.qty_ordered,
         )
+
+
+class _DryRun(Exception):
+    """Raised inside a preview's transaction so that it rolls back."""
 
 
 def _situation(shortages: Sequence[Shortage]) -> set[tuple[int, int, int]]:
