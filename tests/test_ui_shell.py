@@ -152,14 +152,16 @@ def test_open_order_and_customer_switch_sections(
 
 def test_geometry_and_section_are_remembered(qtbot: QtBot, ctx: DeskContext) -> None:
     first = open_window(qtbot, ctx)
-    first.resize(720, 530)  # inside the offscreen screen (800 x 600)
+    first.resize(780, 530)  # inside the offscreen screen (800 x 600), unlike the default
+    chosen = (first.width(), first.height())  # the sections' minimum width may apply
+    assert chosen[1] == 530  # not the default height of 700
     qtbot.keyClick(first, Qt.Key.Key_4, Qt.KeyboardModifier.AltModifier)
     assert isinstance(first.current_section(), CustomersSection)
     first.close()
 
     second = open_window(qtbot, ctx)
     assert isinstance(second.current_section(), CustomersSection)
-    assert (second.width(), second.height()) == (720, 530)
+    assert (second.width(), second.height()) == chosen
 
 
 def test_f5_rereads_the_open_section(
@@ -317,3 +319,17 @@ def test_renders_every_section_and_the_start_dialog(
     qtbot.addWidget(dialog)
     dialog.show()
     assert save_shot(dialog, tmp_path, "first-run").stat().st_size > 5_000
+
+
+def test_a_hidden_section_shows_fresh_figures_when_opened(
+    qtbot: QtBot, ctx: DeskContext, controller: Controller
+) -> None:
+    product = controller.add_product(sku="H-1", name="Hidden thing")
+    window = open_window(qtbot, ctx)
+    qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.AltModifier)
+    controller.adjust_stock(product.id, 4, reason="count")
+    ctx.notify_changed()
+    qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.AltModifier)
+    inventory = window.current_section()
+    assert isinstance(inventory, InventorySection)
+    assert inventory.model.row(0).on_hand == 4

@@ -8,6 +8,8 @@ test can redirect it with ``QSettings.setPath``).
 
 from __future__ import annotations
 
+import contextlib
+import warnings
 from importlib import metadata
 
 from PySide6.QtCore import QByteArray, QSettings, Qt
@@ -117,6 +119,7 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
 
         ctx.changed.connect(self.update_status)
+        self._route_changes()
         ctx.staff_changed.connect(self.update_status)
         ctx.open_order.connect(lambda _order_id: self.show_section(OrdersSection))
         ctx.open_customer.connect(lambda _customer_id: self.show_section(CustomersSection))
@@ -231,11 +234,34 @@ class MainWindow(QMainWindow):
         if focus_search:
             self.current_section().focus_search()
 
+    def _route_changes(self) -> None:
+        """Refresh only the open section on a change; the others when they are shown.
+
+        A big store's list takes a noticeable moment to re-read, and five of them after
+        every write would make the desk stutter for nothing while they are hidden.
+        """
+        self._stale: set[int] = set()
+        for section in self.sections:
+            # Suppressed: a section that did not connect it has nothing to disconnect.
+            with warnings.catch_warnings(), contextlib.suppress(RuntimeError, TypeError):
+                warnings.simplefilter("ignore", RuntimeWarning)
+                self.ctx.changed.disconnect(section.refresh)
+        self.ctx.changed.connect(self._store_changed)
+
+    def _store_changed(self) -> None:
+        current = self.stack.currentIndex()
+        self._stale = {i for i in range(len(self.sections)) if i != current}
+        if 0 <= current < len(self.sections):
+            self.sections[current].refresh()
+
     def _show_row(self, index: int) -> None:
         if not 0 <= index < len(self.sections):
             return
         self.stack.setCurrentIndex(index)
         section = self.sections[index]
+        if index in self._stale:
+            self._stale.discard(index)
+            section.refresh()
         self.section_actions_by_index[index].setChecked(True)
         self.setWindowTitle(f"{section.title} — {APP_TITLE}")
         self._fill_section_menu(section)
