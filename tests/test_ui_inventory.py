@@ -288,3 +288,14 @@ def test_renders_the_section_and_dialogs(
     section.adjust_action.trigger()
     save_shot(adjust_dialog(section), tmp_path, "adjust-stock")
     assert len(list(tmp_path.glob("*.png"))) == 3
+
+
+def test_esc_closes_the_editor_without_saving(qtbot: QtBot, ctx: DeskContext) -> None:
+    section = open_section(qtbot, ctx)
+    section.add_action.trigger()
+    dialog = product_editor(section)
+    qtbot.keyClicks(dialog.sku, "ESC-1")
+    qtbot.keyClicks(dialog.name, "Never saved")
+    qtbot.keyClick(dialog.name, Qt.Key.Key_Escape)
+    assert not dialog.isVisible()
+    assert queries.count_products() == 0

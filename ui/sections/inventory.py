@@ -189,6 +189,7 @@ class InventorySection(Section):
         self._build_actions()
 
         bar = QHBoxLayout()
+        self.search.setMinimumWidth(self.fontMetrics().averageCharWidth() * 28)
         bar.addWidget(self.search, 3)
         bar.addWidget(self.only_waiting)
         bar.addStretch(1)
@@ -232,8 +233,10 @@ class InventorySection(Section):
             width = max(metrics.horizontalAdvance(column.title), metrics.horizontalAdvance(sample))
             header.resizeSection(number, width + pad)
         self.table.resizeColumnToContents(0)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        header.setStretchLastSection(False)
+        # Names are what people read: give them room, and let the table scroll sideways
+        # rather than squeeze them when the font is large.
+        header.resizeSection(1, metrics.averageCharWidth() * 30)
+        header.setStretchLastSection(True)
 
     # ---------------------------------------------------------------- actions
 
