@@ -229,8 +229,10 @@ def _bind(store: Store) -> None:
         if isinstance(mapped, StoreError):
             raise mapped from error
         raise StoreError(
-            f"Cannot open {where} ({_one_line(error)}). It was left as it was; check the "
-            "file's permissions and the folder's free space, or choose another store with --db."
+            f"Cannot open the store {store.describe()} ({_one_line(error)}). It was left as "
+            "it was. SQLite keeps two working files (-wal, -shm) beside the store, so its "
+            "folder must be writable: check the permissions and free space, or choose "
+            "another store with --db."
         ) from error
     except BaseException:
         _unbind(store, previous)

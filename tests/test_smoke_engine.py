@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from app.check import run_checks
 from app.controller import Controller, Decision, OrderItem
 from app.errors import ShortageDecisionNeeded
-
-import pytest
 
 
 def test_short_order_waits_then_is_fulfilled_on_receipt(controller: Controller) -> None:
