@@ -22,8 +22,23 @@ from app.errors import StoreError
 
 VERSION_KEY = "schema_version"
 
+
+def _v2_order_status_indexes(db: Database) -> None:
+    """Version 2: partial indexes behind the orders list's status filter (lines with
+    waiting, reserved or cancelled units, by order; see ``app.order_queries``)."""
+    for name, column in (
+        ("order_line_waiting_order", "qty_waiting"),
+        ("order_line_reserved_order", "qty_reserved"),
+        ("order_line_cancelled_order", "qty_cancelled"),
+    ):
+        db.execute_sql(
+            f'CREATE INDEX IF NOT EXISTS "{name}" ON "order_line" ("order_id") '
+            f'WHERE ("{column}" > 0)'
+        )
+
+
 #: ``STEPS[n]`` upgrades a store from version ``n + 1`` to ``n + 2``.
-STEPS: list[Callable[[Database], None]] = []
+STEPS: list[Callable[[Database], None]] = [_v2_order_status_indexes]
 
 CURRENT_VERSION = 1 + len(STEPS)
 

@@ -166,6 +166,16 @@ OrderLine.add_index(
 )
 
 
+# The orders list's status filter asks, per order, "has a line with waiting / reserved /
+# cancelled units?"; these small partial indexes answer without reading the lines.
+for _name, _column in (
+    ("order_line_waiting_order", OrderLine.qty_waiting),
+    ("order_line_reserved_order", OrderLine.qty_reserved),
+    ("order_line_cancelled_order", OrderLine.qty_cancelled),
+):
+    OrderLine.add_index(OrderLine.index(OrderLine.order, name=_name).where(_column > 0))
+
+
 class PurchaseOrder(BaseModel):
     """Goods ordered from a supplier; its open lines are the incoming stock."""
 

@@ -15,11 +15,20 @@ shipped, waiting or cancelled), summed over the order:
 ``cancelled``             every unit of every line was cancelled.
 ========================  =================================================================
 
-The list computes statuses for a page with one aggregate query over the page's lines. The
-status filter is written as EXISTS tests against partial indexes (lines with waiting,
-reserved or cancelled units; see ``app.models``), so filtering 100,000 orders never sums
-every line of the store. ``order_status`` and ``_status_clause`` state the same rule in
-Python and in SQL; the tests hold them to each other.
+How it stays fast on 100,000 orders without storing a derived status: three small partial
+indexes list, by order, the lines with waiting, reserved and cancelled units (W, R and C;
+see ``app.models``). An order is open when it is in W but not R, partly waiting in both,
+ready in R but not W, cancelled when in C, neither W nor R, and with no line outside the
+cancelled bucket; shipped is everything else. So:
+
+* a page's statuses come from one aggregate over that page's lines (``line_totals``);
+* counts per status are differences of a few index-only counts (``status_counts``);
+* a page filtered by status either walks the orders newest first and probes the indexes
+  (when the status is common), or starts from the index's order ids (when it is rare);
+  the caller passes the count it already has (``matching``) to pick.
+
+``order_status`` and ``_status_clause`` state the same rule in Python and in SQL; the
+tests hold them to each other.
 """
 
 from __future__ import annotations
@@ -31,7 +40,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from peewee import JOIN, Expression, fn
+from peewee import JOIN, Expression, Tuple, fn
 
 from app import eta
 from app.errors import NotFound
@@ -119,6 +128,71 @@ def _status_clause(status: OrderStatus) -> Expression:
     return ~waiting & ~reserved & ~cancelled
 
 
+#: The line bucket whose partial index holds every order of a status (shipped has none).
+_DRIVING_BUCKET: dict[OrderStatus, Callable[[Any], Expression]] = {
+    OrderStatus.OPEN: _waiting,
+    OrderStatus.PARTLY_WAITING: _waiting,
+    OrderStatus.READY: _reserved,
+    OrderStatus.CANCELLED: _cancelled,
+}
+
+#: A status page starts from the partial index's order ids when at most this many orders
+#: match (sorting a few thousand ids is cheaper than walking 100,000 orders to find a rare
+#: status); above it, walking newest first fills a page after a few hundred orders.
+DRIVE_FROM_INDEX_UP_TO = 5_000
+
+
+def _orders_in(bucket: Callable[[Any], Expression]) -> Any:
+    """The ids of orders with a line in this bucket (an index-only scan)."""
+    return OrderLine.select(OrderLine.order).where(bucket(OrderLine))
+
+
+def _distinct_orders(bucket: Callable[[Any], Expression], *, also: Any = None) -> int:
+    query = OrderLine.select(fn.COUNT(fn.DISTINCT(OrderLine.order))).where(bucket(OrderLine))
+    if also is not None:
+        query = query.where(also)
+    return int(query.scalar() or 0)
+
+
+def status_counts(only: OrderStatus | None = None) -> dict[OrderStatus, int]:
+    """How many of all orders are in each status, from index-only counts: ``|W|``,
+    ``|R|`` and ``|W and R|`` give open, partly waiting and ready; shipped is the rest.
+    With ``only``, just the counts that status needs are made (the others are 0)."""
+    need_w = only in (None, OrderStatus.OPEN, OrderStatus.SHIPPED)
+    need_r = only in (None, OrderStatus.READY, OrderStatus.SHIPPED)
+    need_both = only is not OrderStatus.CANCELLED
+    need_cancelled = only in (None, OrderStatus.CANCELLED, OrderStatus.SHIPPED)
+    reserved_line = OrderLine.alias("reserved_line")
+    has_reserved = fn.EXISTS(
+        reserved_line.select(reserved_line.id).where(
+            reserved_line.order == OrderLine.order, reserved_line.qty_reserved > 0
+        )
+    )
+    in_w = _distinct_orders(_waiting) if need_w else 0
+    in_r = _distinct_orders(_reserved) if need_r else 0
+    in_both = _distinct_orders(_waiting, also=has_reserved) if need_both else 0
+    cancelled = _count_status(OrderStatus.CANCELLED) if need_cancelled else 0
+    shipped = 0
+    if only in (None, OrderStatus.SHIPPED):
+        total = int(Order.select(fn.COUNT(Order.id)).scalar() or 0)
+        shipped = total - (in_w + in_r - in_both) - cancelled
+    return {
+        OrderStatus.OPEN: max(in_w - in_both, 0),
+        OrderStatus.PARTLY_WAITING: in_both,
+        OrderStatus.READY: max(in_r - in_both, 0),
+        OrderStatus.SHIPPED: shipped,
+        OrderStatus.CANCELLED: cancelled,
+    }
+
+
+def _count_status(status: OrderStatus) -> int:
+    """Orders in one status, driven from its partial index (not for shipped)."""
+    query = Order.select(fn.COUNT(Order.id)).where(
+        Order.id.in_(_orders_in(_DRIVING_BUCKET[status])), _status_clause(status)
+    )
+    return int(query.scalar() or 0)
+
+
 @dataclass(frozen=True)
 class OrderRow:
     """One order in the list, with its line totals and status."""
@@ -156,26 +230,43 @@ ORDER_SORTS: dict[str, Any] = {
 }
 
 
+def _sort_value(row: OrderRow, sort: str) -> Any:
+    """The row's value of the sort column (``ORDER_SORTS`` key)."""
+    return {
+        "order": row.order_id,
+        "customer": row.customer,
+        "priority": row.priority,
+        "staff": row.staff,
+    }.get(sort, row.placed_at)
+
+
 def _order_query(
     columns: Sequence[Any],
     *,
     search: str | None,
     status: OrderStatus | str | None,
     customer_id: int | None,
+    names: bool,
 ) -> Any:
-    query = (
-        Order.select(*columns)
-        .join(Customer, on=(Order.customer == Customer.id))
-        .switch(Order)
-        .join(Staff, on=(Order.staff == Staff.id))
-    )
+    """Orders matching the filter; ``names`` joins the customer and staff for display
+    (a count needs neither)."""
+    query = Order.select(*columns)
+    if names:
+        query = (
+            query.join(Customer, on=(Order.customer == Customer.id))
+            .switch(Order)
+            .join(Staff, on=(Order.staff == Staff.id))
+        )
     if customer_id is not None:
         query = query.where(Order.customer == customer_id)
     if status:
         query = query.where(_status_clause(OrderStatus(status)))
     text = (search or "").strip().lower().lstrip("#")
     if text:
-        clause = fn.LOWER(Customer.name).contains(text)
+        # Matching customers first, then their orders by index: a name search never
+        # walks every order.
+        named = Customer.select(Customer.id).where(fn.LOWER(Customer.name).contains(text))
+        clause = Order.customer.in_(named)
         if text.isdigit() and len(text) < 12:
             clause = clause | (Order.id == int(text))
         query = query.where(clause)
@@ -189,8 +280,13 @@ def count_orders(
     customer_id: int | None = None,
 ) -> int:
     """How many orders match the filter (same arguments as ``orders``)."""
-    query = _order_query([Order.id], search=search, status=status, customer_id=customer_id)
-    return int(query.count())
+    if status and not (search or "").strip() and customer_id is None:
+        wanted = OrderStatus(status)
+        return status_counts(only=wanted)[wanted]
+    query = _order_query(
+        [fn.COUNT(Order.id)], search=search, status=status, customer_id=customer_id, names=False
+    )
+    return int(query.scalar() or 0)
 
 
 def orders(
@@ -202,12 +298,19 @@ def orders(
     descending: bool = True,
     offset: int = 0,
     limit: int | None = 100,
+    matching: int | None = None,
+    after: OrderRow | None = None,
 ) -> list[OrderRow]:
     """A page of orders, newest first unless another sort is asked for.
 
     ``search`` matches the customer's name (any part, any case) or the order number
-    (``123`` or ``#123``); ``status`` keeps one status only.
+    (``123`` or ``#123``); ``status`` keeps one status only. ``matching`` is what
+    ``count_orders`` said for the same filter, if known: it only picks the faster plan.
+    ``after`` (the last row of the previous page, same filter and sort) replaces
+    ``offset``: the page starts right after it, so a deep page costs what the first does.
     """
+    if matching == 0:
+        return []  # the caller just counted none: walking every order to find none is waste
     key = ORDER_SORTS.get(sort, Order.placed_at)
     tie = Order.id.desc() if descending else Order.id
     query = _order_query(
@@ -215,8 +318,23 @@ def orders(
         search=search,
         status=status,
         customer_id=customer_id,
+        names=True,
     ).order_by(key.desc() if descending else key, tie)
-    query = query.offset(offset)
+    if (
+        status
+        and OrderStatus(status) in _DRIVING_BUCKET
+        and not (search or "").strip()
+        and customer_id is None
+        and matching is not None
+        and matching <= DRIVE_FROM_INDEX_UP_TO
+    ):
+        query = query.where(Order.id.in_(_orders_in(_DRIVING_BUCKET[OrderStatus(status)])))
+    if after is not None:
+        mark = Tuple(key, Order.id)
+        last = Tuple(_sort_value(after, sort), after.order_id)
+        query = query.where(mark < last if descending else mark > last)
+    else:
+        query = query.offset(offset)
     if limit is not None:
         query = query.limit(limit)
     heads = list(query.tuples())

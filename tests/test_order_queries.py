@@ -22,6 +22,7 @@ from app.order_queries import (
     order_detail,
     order_status,
     orders,
+    status_counts,
 )
 from app.purchase_queries import (
     OVERDUE,
@@ -62,9 +63,8 @@ def place(
     return placed.order_id
 
 
-@pytest.fixture
-def shop(controller: Controller, clock: FakeClock) -> dict[str, int]:
-    """One order in each status, plus two mixed ones, by name."""
+def build_shop(controller: Controller, clock: FakeClock) -> dict[str, int]:
+    """One order in each status, plus two mixed ones, by name (ids)."""
     in_stock = product(controller, "BOLT-10", stock=50)
     none_left = product(controller, "NUT-7")
     ann = customer(controller, "Ann Archer")
@@ -89,6 +89,11 @@ def shop(controller: Controller, clock: FakeClock) -> dict[str, int]:
     return made
 
 
+@pytest.fixture
+def shop(controller: Controller, clock: FakeClock) -> dict[str, int]:
+    return build_shop(controller, clock)
+
+
 EXPECTED = {
     OrderStatus.OPEN: {"open", "shipped_then_waiting"},
     OrderStatus.PARTLY_WAITING: {"partly"},
@@ -101,12 +106,20 @@ EXPECTED = {
 def test_each_status_filter_keeps_exactly_the_orders_in_that_status(
     shop: dict[str, int],
 ) -> None:
+    counts = status_counts()
     for status, names in EXPECTED.items():
         wanted = {shop[name] for name in names}
         rows = orders(status=status, limit=None)
         assert {row.order_id for row in rows} == wanted, status
         assert {row.status for row in rows} == {status}
-        assert count_orders(status=status) == len(wanted)
+        # Both page plans (walk newest first / start from the index) give the same rows.
+        for matching in (1, 10**9):
+            same = orders(status=status, limit=None, matching=matching)
+            assert [row.order_id for row in same] == [row.order_id for row in rows]
+        # Index arithmetic (no search) and per-order tests (with a search) agree.
+        assert count_orders(status=status) == counts[status] == len(wanted)
+        assert count_orders(status=status, search=" ") == len(wanted)
+        assert count_orders(status=status, search="a") == len(wanted)  # every name has one
         for order_id in wanted:
             assert order_detail(order_id).status is status
     assert count_orders() == len(shop)
@@ -138,6 +151,26 @@ def test_list_is_newest_first_and_searches_customer_name_or_order_number(
     assert [row.order_id for row in page] == sorted(shop.values(), reverse=True)[2:4]
     by_customer = orders(sort="customer", descending=False, limit=None)
     assert by_customer[0].customer == "Ann Archer"
+
+
+@pytest.mark.parametrize(
+    ("sort", "descending"),
+    [("placed_at", True), ("placed_at", False), ("customer", False), ("order", True)],
+)
+def test_pages_after_a_row_continue_exactly_where_offsets_would(
+    shop: dict[str, int], sort: str, descending: bool
+) -> None:
+    everything = [r.order_id for r in orders(sort=sort, descending=descending, limit=None)]
+    pages: list[int] = []
+    after = None
+    while True:
+        page = orders(sort=sort, descending=descending, limit=3, after=after)
+        if not page:
+            break
+        pages.extend(row.order_id for row in page)
+        after = page[-1]
+    assert pages == everything
+    assert len(everything) == len(shop)
 
 
 def test_order_status_rule_in_words() -> None:
@@ -270,9 +303,7 @@ def test_update_purchase_order_moves_the_eta_and_is_audited(
         supplier_id=supplier.id, expected=date(2026, 12, 10), items=[OrderItem(nut, 2)]
     )
     assert eta.line_etas([waiting_line])[waiting_line] is None  # 2 do not cover 3
-    controller.update_purchase_order(
-        po.id, expected=date(2026, 12, 4), items=[OrderItem(nut, 6)]
-    )
+    controller.update_purchase_order(po.id, expected=date(2026, 12, 4), items=[OrderItem(nut, 6)])
     assert eta.line_etas([waiting_line])[waiting_line] == date(2026, 12, 4)
     event = AuditEvent.select().where(AuditEvent.action == "po.update").get()
     assert '"NUT-7": [2, 6]' in event.detail and "2026-12-04" in event.detail
