@@ -458,6 +458,7 @@ class MessageEntry:
     created_at: datetime
     sent_at: datetime | None
     told_via: str | None
+    line_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -607,10 +608,8 @@ def _messages(order_id: int, customer_id: int) -> list[MessageEntry]:
     )
     found = []
     for msg_id, event, subject, status, created, sent, via, first_order, payload in rows:
-        try:
-            order_ids = set(json.loads(payload or "{}").get("order_ids", []))
-        except (ValueError, AttributeError):
-            order_ids = set()
+        loaded = _load(payload)
+        order_ids = set(loaded.get("order_ids") or [])
         if first_order == order_id or order_id in order_ids:
             found.append(
                 MessageEntry(
@@ -621,6 +620,7 @@ def _messages(order_id: int, customer_id: int) -> list[MessageEntry]:
                     created_at=created,
                     sent_at=sent,
                     told_via=via,
+                    line_ids=tuple(int(i) for i in loaded.get("line_ids") or []),
                 )
             )
     return found
@@ -656,11 +656,15 @@ def _history(
     ]
     for message in messages:
         if message.event == "ready":
+            ready = [skus[i] for i in message.line_ids if i in skus]
+            what = ", ".join(ready) if ready else "lines"
+            verb = "is" if len(ready) == 1 else "are"
             entries.append(
                 HistoryEntry(
                     at=message.created_at,
                     who="",
-                    text="Stock arrived for it: lines ready to hand over (message queued).",
+                    text=f"Stock arrived: {what} {verb} ready to hand over "
+                    "(a message for the customer was queued).",
                 )
             )
     entries.sort(key=lambda entry: entry.at)

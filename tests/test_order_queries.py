@@ -132,6 +132,9 @@ def test_status_follows_the_lines_when_stock_arrives_and_lines_are_cancelled(
     controller.adjust_stock(detail.lines[0].product_id, 2, reason="found in back room")
     statuses = {row.order_id: row.status for row in orders(limit=None)}
     assert statuses[shop["open"]] is OrderStatus.READY
+    assert order_detail(shop["open"]).history[-1].text == (
+        "Stock arrived: NUT-7 is ready to hand over (a message for the customer was queued)."
+    )
     partly_lines = order_detail(shop["partly"]).lines
     waiting_line = next(line for line in partly_lines if line.waiting)
     controller.cancel_line(waiting_line.line_id, reason="customer found it elsewhere")

@@ -296,6 +296,11 @@ class OrderDetailView(QWidget):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         self.lines_table.itemSelectionChanged.connect(self._update_buttons)
+        # Room for about five lines before the history takes the rest.
+        self.lines_table.setMinimumHeight(
+            self.lines_table.verticalHeader().defaultSectionSize() * 5
+            + self.lines_table.horizontalHeader().sizeHint().height()
+        )
 
         self.history_list = QListWidget()
         self.history_list.setObjectName("history")

@@ -203,6 +203,12 @@ class PurchaseOrderEditor(QDialog):
 
         if po_id is not None:
             self._load(po_id)
+        else:
+            self.table.hideColumn(3)  # nothing received yet on a new PO
+            self.status_label.setText(
+                "Enter adds the product (again: one more). Type over a quantity to change "
+                "it; Delete removes the selected line; Ctrl+Enter books the purchase order."
+            )
         self._suggest_suppliers("")
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
