@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -296,11 +296,6 @@ class OrderDetailView(QWidget):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         self.lines_table.itemSelectionChanged.connect(self._update_buttons)
-        # Room for about five lines before the history takes the rest.
-        self.lines_table.setMinimumHeight(
-            self.lines_table.verticalHeader().defaultSectionSize() * 5
-            + self.lines_table.horizontalHeader().sizeHint().height()
-        )
 
         self.history_list = QListWidget()
         self.history_list.setObjectName("history")
@@ -337,8 +332,10 @@ class OrderDetailView(QWidget):
         splitter.setChildrenCollapsible(False)
         splitter.addWidget(self.lines_table)
         splitter.addWidget(self.tabs)
-        splitter.setStretchFactor(0, 1)
-        splitter.setStretchFactor(1, 1)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        self.splitter = splitter
+        self._sized = False
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 0)
@@ -354,6 +351,14 @@ class OrderDetailView(QWidget):
         self.setTabOrder(self.ship_button, self.cancel_button)
         self.setTabOrder(self.cancel_button, self.tabs)
         self._show_nothing()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._sized:
+            # First show: the lines get three fifths, the history the rest.
+            self._sized = True
+            total = max(self.splitter.height(), 1)
+            self.splitter.setSizes([total * 3 // 5, total - total * 3 // 5])
 
     # ---------------------------------------------------------------- showing
 

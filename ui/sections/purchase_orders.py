@@ -85,7 +85,7 @@ class PurchaseOrdersSection(Section):
         self.new_button = QPushButton("&New purchase order…")
         self.new_button.setToolTip("Book goods ordered from a supplier (Ctrl+Shift+N)")
         self.new_button.clicked.connect(self.new_purchase_order)
-        self.edit_button = QPushButton("&Edit…")
+        self.edit_button = QPushButton("E&dit…")
         self.edit_button.setToolTip("Change the selected purchase order's date or lines (Enter)")
         self.edit_button.clicked.connect(self.edit_selected)
 
