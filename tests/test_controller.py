@@ -571,15 +571,25 @@ def test_eta_is_queue_aware_not_simply_the_next_po_date(
         date(2026, 12, 20),
         None,
     ]
-    # A new order queues behind all 15 waiting units, unless it is served first.
+    # A new order queues behind all 15 waiting units, unless it is served first; the
+    # first PO's 4 units cover exactly 4.
     assert controller.preview_order([OrderItem(cup, 1)])[0].eta is None
-    assert controller.preview_order([OrderItem(cup, 3)], priority=9)[0].eta == date(2026, 12, 12)
+    assert controller.preview_order([OrderItem(cup, 4)], priority=9)[0].eta == date(2026, 12, 12)
+    assert controller.preview_order([OrderItem(cup, 5)], priority=9)[0].eta == date(2026, 12, 20)
     # The customer was told the queue-aware date when the backorder was placed.
     assert [line(i).eta_notified for i in lines] == [
         date(2026, 12, 12),
         date(2026, 12, 20),
         date(2026, 12, 20),
         None,
+    ]
+    # Moving Dan (4 units) to the front gives him the first PO and leaves Cat undated.
+    controller.set_priority(lines[3], 5)
+    assert [(row.customer, row.eta) for row in queries.backorders(product_id=cup)] == [
+        ("Dan", date(2026, 12, 12)),
+        ("Ann", date(2026, 12, 20)),
+        ("Bob", date(2026, 12, 20)),
+        ("Cat", None),
     ]
 
 
