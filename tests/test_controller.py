@@ -8,6 +8,9 @@ separated by ``clock.advance`` so their queue places come from the order time.
 from __future__ import annotations
 
 import json
+import threading
+import time
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -28,6 +31,7 @@ from app.models import (
     Staff,
     StockMovement,
 )
+from app.store import Store
 from tests.conftest import FakeClock
 
 WAIT = Decision.WAIT
@@ -694,4 +698,122 @@ def test_every_state_change_is_audited_with_staff_time_and_what_changed(
         "reason": "dropped",
     }
     assert {e.staff_id for e in AuditEvent.select()} == {bea.id}
+    assert run_checks() == []
+
+
+# ------------------------------------------- two stations at once (PostgreSQL)
+
+
+def other_station(store: Store) -> Any:
+    """A second connection to the same server database, as another till would have."""
+    if store.is_sqlite:
+        pytest.skip("SQLite runs one write transaction at a time (BEGIN IMMEDIATE); no race")
+    import psycopg2
+
+    return psycopg2.connect(store.location)
+
+
+def run_while_other_station_holds_the_lock(
+    store: Store, other: Any, action: Callable[[], Any]
+) -> dict[str, Any]:
+    """Run ``action`` at this station while ``other`` holds a product lock with uncommitted
+    changes; commit them once ``action`` is waiting for the lock."""
+    outcome: dict[str, Any] = {}
+
+    def station() -> None:
+        try:
+            outcome["result"] = action()
+        except Exception as error:  # reported to the test below
+            outcome["error"] = error
+        finally:
+            store.database.close()
+
+    thread = threading.Thread(target=station)
+    thread.start()
+    with other.cursor() as cursor:
+        for _ in range(3000):  # until this station waits for the lock (at most ~30 s)
+            if not thread.is_alive():
+                break
+            # Statistics are a snapshot per transaction: clear it to see the other backend.
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+            if cursor.fetchone()[0]:
+                break
+            time.sleep(0.01)
+    other.commit()
+    thread.join(timeout=60)
+    assert not thread.is_alive()
+    return outcome
+
+
+def test_a_cancel_that_waited_for_another_stations_receipt_cancels_what_the_line_holds_then(
+    controller: Controller, store: Store, clock: FakeClock
+) -> None:
+    cup = product(controller, "CUP")
+    ann, bob = customer(controller, "Ann"), customer(controller, "Bob")
+    ann_line = wait_for(controller, clock, ann, cup, 2)
+    bob_line = wait_for(controller, clock, bob, cup, 1)
+    other = other_station(store)
+    try:
+        with other.cursor() as cursor:
+            # The other till receives 2 cups, which serve Ann's line; not committed yet.
+            cursor.execute("SELECT id FROM product WHERE id = %s FOR UPDATE", (cup,))
+            cursor.execute(
+                "INSERT INTO stock_movement (product_id, qty, kind, reason, staff_id, created_at)"
+                " VALUES (%s, 2, 'receipt', 'other till', 1, now())",
+                (cup,),
+            )
+            cursor.execute(
+                "UPDATE product SET on_hand = on_hand + 2, reserved = reserved + 2, "
+                "waiting = waiting - 2 WHERE id = %s",
+                (cup,),
+            )
+            cursor.execute(
+                "UPDATE order_line SET qty_reserved = 2, qty_waiting = 0 WHERE id = %s",
+                (ann_line,),
+            )
+        outcome = run_while_other_station_holds_the_lock(
+            store, other, lambda: controller.cancel_line(ann_line, reason="gone")
+        )
+    finally:
+        other.close()
+
+    assert "error" not in outcome, outcome.get("error")
+    # Ann's 2 cups, reserved by then, are cancelled and go on to Bob at once.
+    assert buckets(ann_line) == (0, 0, 0, 2)
+    assert buckets(bob_line) == (1, 0, 0, 0)
+    assert figures(cup)[:4] == (2, 1, 1, 0)
+    assert run_checks() == []
+
+
+def test_shipping_that_waited_for_another_stations_cancel_ships_nothing_cancelled(
+    controller: Controller, store: Store
+) -> None:
+    cup = product(controller, "CUP", stock=2)
+    ann = customer(controller, "Ann")
+    placed = controller.place_order(ann, [OrderItem(cup, 2)])
+    ann_line = placed.lines[0].line_id
+    other = other_station(store)
+    try:
+        with other.cursor() as cursor:
+            # The other till cancels Ann's ready line; not committed yet.
+            cursor.execute("SELECT id FROM product WHERE id = %s FOR UPDATE", (cup,))
+            cursor.execute("UPDATE product SET reserved = reserved - 2 WHERE id = %s", (cup,))
+            cursor.execute(
+                "UPDATE order_line SET qty_reserved = 0, qty_cancelled = 2 WHERE id = %s",
+                (ann_line,),
+            )
+        outcome = run_while_other_station_holds_the_lock(
+            store, other, lambda: controller.ship_order(placed.order_id)
+        )
+    finally:
+        other.close()
+
+    assert isinstance(outcome.get("error"), UserError), outcome
+    assert "nothing ready to ship" in str(outcome["error"])
+    assert buckets(ann_line) == (0, 0, 0, 2)
+    assert figures(cup)[:3] == (2, 0, 2)
     assert run_checks() == []
