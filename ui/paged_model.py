@@ -159,14 +159,19 @@ class PagedTableModel(QAbstractTableModel, Generic[Row]):
     def reload(self) -> None:
         """Start again from the first page (the filter or sort changed)."""
         self.beginResetModel()
-        self._total = self._count()
         self._rows = self._fetch(0, self.page_size, self.sort_key, self.descending)
+        self._total = self._count_after(self.page_size)
         self.endResetModel()
 
     def refresh(self) -> None:
         """Re-read the rows already shown (the store changed), keeping the scroll depth."""
         keep = max(len(self._rows), self.page_size)
         self.beginResetModel()
-        self._total = self._count()
         self._rows = self._fetch(0, keep, self.sort_key, self.descending)
+        self._total = self._count_after(keep)
         self.endResetModel()
+
+    def _count_after(self, asked: int) -> int:
+        # A first fetch shorter than asked is the whole answer: skip the count query, which
+        # on a big table costs as much as the fetch (a search that matches little or nothing).
+        return len(self._rows) if len(self._rows) < asked else self._count()

@@ -404,6 +404,7 @@ class BackordersSection(Section):
         self.view_filter = BackorderFilter()
         self.cancel_dialog: CancelBackorderDialog | None = None
         self.exporting = False
+        self._counted: tuple[str, int] | None = None
 
         self.model = BackorderModel(
             _columns(lambda: self.today()),
@@ -656,7 +657,12 @@ class BackordersSection(Section):
         )
 
     def _count(self) -> int:
-        return queries.count_backorders(**self.view_filter.where(self.today()))
+        where = self.view_filter.where(self.today())
+        key = repr(sorted(where.items()))
+        # A new sort order matches the same lines: reuse the count until the store changes.
+        if self._counted is None or self._counted[0] != key:
+            self._counted = (key, queries.count_backorders(**where))
+        return self._counted[1]
 
     # ------------------------------------------------------------ Section API
 
@@ -669,6 +675,7 @@ class BackordersSection(Section):
         keep = [row.line_id for row in self.selected_rows()]
         current = self.view.currentIndex().row()
         scroll = self.view.verticalScrollBar().value()
+        self._counted = None
         self.model.refresh()
         self._after_reload()
         self._select_lines(keep, fallback_row=current)
