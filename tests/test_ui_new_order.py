@@ -199,7 +199,10 @@ def test_escape_returns_to_the_order_unchanged(qtbot: QtBot, shop: Shop) -> None
     assert [line.spin.value() for line in dialog.lines] == [2, 2, 1]
     assert Order.select().count() == 0
     # The clerk lowers the mugs to what is in stock and drops the teapots: no prompt now.
-    dialog.lines[0].spin.setValue(1)
+    dialog.table.selectRow(0)
+    qtbot.keyClick(dialog.table, Qt.Key.Key_Minus)
+    assert dialog.lines[0].spin.value() == 1
+    assert dialog.table.item(0, 5).text() == "in stock"
     dialog.table.selectRow(1)
     qtbot.keyClick(dialog.table, Qt.Key.Key_Delete)
     assert [line.sku for line in dialog.lines] == ["MUG-BL", "CARD-5"]
@@ -257,6 +260,38 @@ def test_bad_or_unknown_barcode_shows_a_message_and_adds_nothing(qtbot: QtBot, s
     enter(qtbot, dialog.scan, f"3*{shop.mug_gtin}")
     assert [(line.sku, line.spin.value()) for line in dialog.lines] == [("MUG-BL", 3)]
     assert dialog.scan_message.text() == "Added 3 × Blue enamel mug (now 3)."
+    # Scanners set up to end with Tab work the same; the field is ready for the next one.
+    qtbot.keyClicks(dialog.scan, "CARD-5")
+    qtbot.keyClick(dialog.scan, Qt.Key.Key_Tab)
+    assert [line.sku for line in dialog.lines] == ["MUG-BL", "CARD-5"]
+    assert dialog.scan.text() == ""
+
+
+def test_suggestions_pop_up_while_typing_and_arrow_keys_choose(qtbot: QtBot, shop: Shop) -> None:
+    dialog = open_dialog(qtbot, shop)
+    qtbot.waitActive(dialog)
+    dialog.customer_field.setFocus()
+    qtbot.keyClicks(dialog.customer_field, "example.com")
+    popup = dialog.customer_suggestions.completer.popup()
+    qtbot.waitUntil(lambda: popup.isVisible())
+    assert [popup.model().index(r, 0).data() for r in range(popup.model().rowCount())] == [
+        "Ann Lee — ann@example.com · 0161 496 0000",
+        "Bob Marsh — bob@example.com",
+    ]
+    qtbot.keyClick(popup, Qt.Key.Key_Down)
+    qtbot.keyClick(popup, Qt.Key.Key_Down)
+    qtbot.keyClick(popup, Qt.Key.Key_Return)
+    assert dialog.customer_name == "Bob Marsh" and "Bob Marsh" in dialog.chosen_label.text()
+
+    dialog.product_field.setFocus()
+    qtbot.keyClicks(dialog.product_field, "mug")
+    popup = dialog.product_suggestions.completer.popup()
+    qtbot.waitUntil(lambda: popup.isVisible())
+    assert popup.model().index(0, 0).data() == "MUG-BL — Blue enamel mug (1 available)"
+    qtbot.keyClick(popup, Qt.Key.Key_Down)
+    qtbot.keyClick(popup, Qt.Key.Key_Return)
+    assert [(line.sku, line.spin.value()) for line in dialog.lines] == [("MUG-BL", 1)]
+    qtbot.waitUntil(lambda: dialog.product_field.text() == "")  # ready for the next search
 
 
 def test_placing_without_a_customer_says_so_next_to_the_field(qtbot: QtBot, shop: Shop) -> None:
