@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from enum import IntEnum
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QColor, QFont, QKeyEvent, QPalette
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QKeyEvent, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QAbstractScrollArea,
@@ -121,9 +121,11 @@ class WaitOrCancelDialog(QDialog):
         self.table.setToolTip(
             "W: customer will wait · C: cancel this line · Enter: confirm · Esc: back to order"
         )
+        # Every column as wide as its text (the dialog grows to fit, so product names are
+        # never cut); the choice column takes any room left.
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(True)
         for row, shortage in enumerate(self.shortages):
             cells = (
                 f"{shortage.name}  ({shortage.sku})",
@@ -223,7 +225,26 @@ class WaitOrCancelDialog(QDialog):
         self.table.setCurrentCell(0, 0)
         self.table.setFocus()
         self._update_state()
+        bold = QFont(self.font())
+        bold.setBold(True)
+        metrics = QFontMetrics(bold)
+        choice_width = metrics.horizontalAdvance(CHOICE_TEXT[Decision.WAIT]) + metrics.height() * 2
+        self.table.setMinimumWidth(
+            min(int(self._table_width() + choice_width), self._screen_width() * 9 // 10)
+        )
         self.resize(max(self.sizeHint().width(), 860), self.sizeHint().height())
+
+    def _table_width(self) -> int:
+        header = self.table.horizontalHeader()
+        widths = sum(
+            max(self.table.sizeHintForColumn(c), header.sectionSizeHint(c))
+            for c in range(CHOICE_COLUMN)
+        )
+        return widths + 2 * self.table.frameWidth() + 4
+
+    def _screen_width(self) -> int:
+        screen = self.screen()
+        return screen.availableGeometry().width() if screen is not None else 1280
 
     # ----------------------------------------------------------------- answers
 
