@@ -27,7 +27,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QAction, QFont, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QFont, QGuiApplication, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -203,7 +203,9 @@ class LookupField(QLineEdit):
         if self.choice is not None or not self.text().strip():
             return
         self.timer.stop()
-        self.completer_.popup().hide()
+        popup = self.completer_.popup()
+        if popup is not None:
+            popup.hide()
         # A suggestion highlighted in the pop-up is already the field's text.
         offered = self.offered.get(self.text())
         if offered is not None:
@@ -307,18 +309,18 @@ def _columns(today: Callable[[], date]) -> list[Column[BackorderRow]]:
         Column("SKU", lambda r: r.sku, sort_key="sku"),
         Column("Product", lambda r: r.name),
         Column(
-            "Waiting",
+            "Units",
             lambda r: r.waiting,
             sort_key="waiting",
             numeric=True,
             tooltip="Units the customer waits for",
         ),
         Column(
-            "Days waiting",
+            "Waited",
             lambda r: days_text(r.days_waiting(today())),
             sort_key="placed_at",
             numeric=True,
-            tooltip="Since the order was placed; tinted from 7, 14 and 30 days",
+            tooltip="Days waiting since the order was placed; tinted from 7, 14 and 30 days",
         ),
         Column("ETA", lambda r: eta_text(r, today()), tooltip="Expected arrival for this line"),
         Column(
@@ -405,6 +407,8 @@ class BackordersSection(Section):
         self.cancel_dialog: CancelBackorderDialog | None = None
         self.exporting = False
         self._counted: tuple[str, int] | None = None
+        self._fitted = False
+        self.priority_dialog: PriorityDialog | None = None
 
         self.model = BackorderModel(
             _columns(lambda: self.today()),
@@ -549,6 +553,18 @@ class BackordersSection(Section):
             "Show every waiting line again",
             self.clear_filters,
         )
+        # Shorter words on the toolbar buttons; the menu keeps the full names.
+        for action, short in (
+            (self.cancel_action, "Cancel…"),
+            (self.raise_action, "▲ Raise"),
+            (self.lower_action, "▼ Lower"),
+            (self.set_priority_action, "Priority…"),
+            (self.open_action, "Open order"),
+            (self.copy_action, "Copy contact"),
+            (self.export_action, "Export CSV…"),
+            (self.serving_action, "Serving order"),
+        ):
+            action.setIconText(short)
         self.selection_actions = [
             self.cancel_action,
             self.raise_action,
@@ -837,17 +853,28 @@ class BackordersSection(Section):
         self._update_actions()
 
     def _fit_columns(self) -> None:
-        # Size to the loaded page once; later the user's widths are kept.
-        if getattr(self, "_fitted", False):
+        # Size the columns once, to the first rows and the real width of the window;
+        # after that the user's widths are kept.
+        if self._fitted or not self.isVisible() or self.model.rowCount() == 0:
             return
         self._fitted = True
         self.view.resizeColumnsToContents()
         header = self.view.horizontalHeader()
-        # Long names are elided (full text in the tooltip); the contact column takes the rest.
-        for column, chars in ((CUSTOMER, 22), (PRODUCT, 26)):
-            most = self.fontMetrics().averageCharWidth() * chars
-            header.resizeSection(column, min(header.sectionSize(column), most))
-        header.setSectionResizeMode(CONTACT, QHeaderView.ResizeMode.Stretch)
+        char = max(self.fontMetrics().averageCharWidth(), 1)
+        # Long names are elided (full text in the tooltip).
+        for column, chars in ((CUSTOMER, 20), (PRODUCT, 22)):
+            header.resizeSection(column, min(header.sectionSize(column), char * chars))
+        others = sum(header.sectionSize(c) for c in range(header.count()) if c != CONTACT)
+        room = self.view.viewport().width() - others
+        if room >= char * 14:
+            # The contact column gives and takes the width left as the window is resized.
+            header.setSectionResizeMode(CONTACT, QHeaderView.ResizeMode.Stretch)
+        else:  # large fonts on a small screen: keep it narrow and scroll sideways
+            header.resizeSection(CONTACT, min(header.sectionSize(CONTACT), char * 14))
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._fit_columns()
 
     def _show_context_menu(self, position: QPoint) -> None:
         self.context_menu().exec(self.view.viewport().mapToGlobal(position))
