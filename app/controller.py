@@ -14,21 +14,22 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from peewee import IntegrityError, fn
+from peewee import Case, IntegrityError, fn
 
 from app import eta
 from app.barcodes import normalize_barcode, parse_scan
 from app.clock import Clock, utcnow
 from app.errors import NotFound, ShortageDecisionNeeded, UserError
-from app.messaging import MessageLine, queue_message
+from app.messaging import MessageLine, Outgoing, queue_message, queue_messages
 from app.models import (
     AuditEvent,
     Barcode,
+    BaseModel,
     Customer,
     Order,
     OrderLine,
@@ -40,6 +41,7 @@ from app.models import (
     Staff,
     StockMovement,
     Supplier,
+    insert_row,
 )
 from app.store import Store
 from app.validation import (
@@ -554,17 +556,24 @@ class Controller:
             customer = self._customer(customer_id)
             self.store.lock_products(merged)
             products = self._products(list(merged))
-            shortages = self._shortages(merged, products, priority)
+            # ETAs cost queries, so they are worked out only where they are told: in a
+            # prompt, and for the lines that wait.
+            shortages = self._shortages(merged, products, priority, dated=False)
             # A change since the customer was told comes first: the whole new situation
             # is offered again, not just the lines that happen to lack a decision now.
             if seen is not None and _situation(seen) != _situation(shortages):
-                raise ShortageDecisionNeeded(shortages, changed=True)
+                raise ShortageDecisionNeeded(_dated(shortages, priority), changed=True)
             undecided = [s for s in shortages if s.product_id not in chosen]
             if undecided:
-                raise ShortageDecisionNeeded(undecided)
+                raise ShortageDecisionNeeded(_dated(undecided, priority))
+            waits = [s for s in shortages if chosen[s.product_id] is Decision.WAIT]
             short_by = {s.product_id: s for s in shortages}
+            short_by.update((s.product_id, s) for s in _dated(waits, priority))
             now = self.clock()
-            order = Order.create(
+            # insert_row rather than create(): no model instance is needed, and this is
+            # the busiest write of the day.
+            order_id = insert_row(
+                Order,
                 customer=customer.id,
                 placed_at=now,
                 priority=priority,
@@ -573,6 +582,7 @@ class Controller:
             )
             placed: list[PlacedLine] = []
             waiting_lines: list[MessageLine] = []
+            totals: dict[int, dict[str, int]] = {}
             for product_id, qty in merged.items():
                 product = products[product_id]
                 shortage = short_by.get(product_id)
@@ -583,8 +593,9 @@ class Controller:
                         reserved, waiting = shortage.available, shortage.short_by
                     else:
                         reserved, cancelled = 0, qty
-                line = OrderLine.create(
-                    order=order.id,
+                line_id = insert_row(
+                    OrderLine,
+                    order=order_id,
                     product=product_id,
                     unit_price_cents=product.price_cents,
                     qty_ordered=qty,
@@ -599,12 +610,10 @@ class Controller:
                     eta_notified=shortage.eta if shortage and waiting else None,
                 )
                 if reserved or waiting:
-                    Product.update(
-                        reserved=Product.reserved + reserved, waiting=Product.waiting + waiting
-                    ).where(Product.id == product_id).execute()
+                    totals[product_id] = {"reserved": reserved, "waiting": waiting}
                 placed.append(
                     PlacedLine(
-                        line_id=line.id,
+                        line_id=line_id,
                         product_id=product_id,
                         sku=product.sku,
                         ordered=qty,
@@ -616,14 +625,15 @@ class Controller:
                 if waiting:
                     waiting_lines.append(
                         MessageLine(
-                            order_id=order.id,
-                            line_id=line.id,
+                            order_id=order_id,
+                            line_id=line_id,
                             sku=product.sku,
                             name=product.name,
                             qty=waiting,
                             eta=shortage.eta if shortage else None,
                         )
                     )
+            _add_per_id(Product, totals)
             if waiting_lines:
                 queue_message(
                     customer_id=customer.id,
@@ -635,20 +645,26 @@ class Controller:
             self._audit(
                 "order.place",
                 "order",
-                order.id,
+                order_id,
                 customer=customer.id,
                 lines=[line.as_dict() for line in placed],
                 decisions={
                     products[pid].sku: str(d) for pid, d in chosen.items() if pid in short_by
                 },
             )
-            return PlacedOrder(order_id=order.id, customer_id=customer.id, lines=placed)
+            return PlacedOrder(order_id=order_id, customer_id=customer.id, lines=placed)
 
         return self._write(work)
 
     def _shortages(
-        self, merged: Mapping[int, int], products: Mapping[int, Product], priority: int
+        self,
+        merged: Mapping[int, int],
+        products: Mapping[int, Product],
+        priority: int,
+        *,
+        dated: bool = True,
     ) -> list[Shortage]:
+        """The lines short of available stock; ``dated=False`` leaves their ETAs out."""
         result = []
         for product_id, qty in merged.items():
             product = products[product_id]
@@ -663,10 +679,10 @@ class Controller:
                         asked=qty,
                         available=available,
                         short_by=short,
-                        eta=eta.eta_for_new_shortfall(product_id, short, priority),
+                        eta=None,
                     )
                 )
-        return result
+        return _dated(result, priority) if dated else result
 
     def ship_order(self, order_id: int) -> list[ShippedLine]:
         """Ship every reserved unit of the order: the ready lines, and the part of
@@ -873,8 +889,7 @@ class Controller:
                     for pid, qty in merged.items()
                 ]
             ).execute()
-            for pid, qty in merged.items():
-                Product.update(on_hand=Product.on_hand + qty).where(Product.id == pid).execute()
+            _add_per_id(Product, {pid: {"on_hand": qty} for pid, qty in merged.items()})
             closed = self._apply_to_po(po, merged) if po is not None else False
             allocation = self._allocate(list(merged), now=now)
             self._audit(
@@ -1022,16 +1037,21 @@ class Controller:
             OrderLine.update(
                 qty_reserved=OrderLine.qty_reserved + OrderLine.qty_waiting, qty_waiting=0
             ).where(OrderLine.id.in_(list(part))).execute()
-        for line_id, _pid, granted, left in grants:
-            if left:
-                OrderLine.update(
-                    qty_reserved=OrderLine.qty_reserved + granted,
-                    qty_waiting=OrderLine.qty_waiting - granted,
-                ).where(OrderLine.id == line_id).execute()
-        for pid, granted in per_product.items():
-            Product.update(
-                reserved=Product.reserved + granted, waiting=Product.waiting - granted
-            ).where(Product.id == pid).execute()
+        _add_per_id(
+            OrderLine,
+            {
+                line_id: {"qty_reserved": granted, "qty_waiting": -granted}
+                for line_id, _pid, granted, left in grants
+                if left
+            },
+        )
+        _add_per_id(
+            Product,
+            {
+                pid: {"reserved": granted, "waiting": -granted}
+                for pid, granted in per_product.items()
+            },
+        )
         return self._describe_allocation(ids, grants, now=now)
 
     def _describe_allocation(
@@ -1101,10 +1121,14 @@ class Controller:
                         qty=int(ready),
                     )
                 )
-        for (cust_id, cust_name), lines in ready_by_customer.items():
-            queue_message(
-                customer_id=cust_id, customer_name=cust_name, event="ready", lines=lines, now=now
-            )
+        # One message per customer, queued together: a big delivery serves thousands.
+        queue_messages(
+            [
+                Outgoing(customer_id=cust_id, customer_name=cust_name, event="ready", lines=lines)
+                for (cust_id, cust_name), lines in ready_by_customer.items()
+            ],
+            now=now,
+        )
         if touched_orders:
             still_waiting = {
                 oid
@@ -1294,7 +1318,8 @@ class Controller:
             ) from error
 
     def _audit(self, action: str, entity: str, entity_id: int | None, **detail: Any) -> None:
-        AuditEvent.create(
+        insert_row(
+            AuditEvent,
             at=self.clock(),
             staff=self.staff_id,
             action=action,
@@ -1348,6 +1373,36 @@ class _DryRun(Exception):
 
 def _situation(shortages: Sequence[Shortage]) -> set[tuple[int, int, int]]:
     return {(s.product_id, s.available, s.short_by) for s in shortages}
+
+
+def _dated(shortages: Sequence[Shortage], priority: int) -> list[Shortage]:
+    """The shortages with their ETAs (all products' in one go)."""
+    etas = eta.etas_for_new_shortfalls({s.product_id: s.short_by for s in shortages}, priority)
+    return [replace(s, eta=etas[s.product_id]) for s in shortages]
+
+
+#: Ids per UPDATE in ``_add_per_id``: a few parameters each, well within SQLite's limit.
+_UPDATE_CHUNK = 150
+
+
+def _add_per_id(model: type[BaseModel], deltas: Mapping[int, Mapping[str, int]]) -> None:
+    """Add signed amounts to integer columns of many rows (``id -> {column: amount}``).
+
+    One ``UPDATE ... SET c = c + CASE id WHEN .. THEN .. END`` per chunk of rows instead of
+    one statement per row: a receipt touches thousands of products.
+    """
+    ids = sorted(pid for pid, changes in deltas.items() if any(changes.values()))
+    for part in eta.chunks(ids, _UPDATE_CHUNK):
+        names = sorted({name for pid in part for name, amount in deltas[pid].items() if amount})
+        changes: dict[Any, Any] = {}
+        for name in names:
+            field = model._meta.fields[name]
+            if len(part) == 1:
+                changes[field] = field + deltas[part[0]][name]
+                continue
+            cases = [(pid, deltas[pid][name]) for pid in part if deltas[pid].get(name)]
+            changes[field] = field + Case(model._meta.primary_key, cases, 0)
+        model.update(changes).where(model._meta.primary_key.in_(list(part))).execute()
 
 
 def _merge(items: Sequence[OrderItem]) -> dict[int, int]:

@@ -11,7 +11,7 @@ first two.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -120,17 +120,34 @@ def line_etas(line_ids: Iterable[int]) -> dict[int, date | None]:
 def eta_for_new_shortfall(product_id: int, shortfall: int, priority: int) -> date | None:
     """ETA for a line not yet placed, short by ``shortfall``, queued behind every waiting
     line of equal or higher priority (they were there first)."""
-    ahead = (
-        OrderLine.select(fn.COALESCE(fn.SUM(OrderLine.qty_waiting), 0))
-        .where(
-            OrderLine.product == product_id,
-            OrderLine.qty_waiting > 0,
-            OrderLine.priority >= priority,
+    return etas_for_new_shortfalls({product_id: shortfall}, priority)[product_id]
+
+
+def etas_for_new_shortfalls(shortfalls: Mapping[int, int], priority: int) -> dict[int, date | None]:
+    """``eta_for_new_shortfall`` for several products (``product_id -> shortfall``) at once.
+
+    The queue ahead is only summed for products with something incoming: without a
+    delivery booked there is no date, however long the queue.
+    """
+    plans = schedules(shortfalls)
+    dated = sorted(pid for pid in shortfalls if pid in plans)
+    ahead: dict[int, int] = {}
+    for part in chunks(dated):
+        query = (
+            OrderLine.select(OrderLine.product, fn.SUM(OrderLine.qty_waiting))
+            .where(
+                OrderLine.product.in_(list(part)),
+                OrderLine.qty_waiting > 0,
+                OrderLine.priority >= priority,
+            )
+            .group_by(OrderLine.product)
+            .tuples()
         )
-        .scalar()
-    )
-    plan = schedules([product_id]).get(product_id, EMPTY)
-    return plan.eta_for(int(ahead or 0) + shortfall)
+        ahead.update({pid: int(units) for pid, units in query})
+    return {
+        pid: plans[pid].eta_for(ahead.get(pid, 0) + short) if pid in plans else None
+        for pid, short in shortfalls.items()
+    }
 
 
 def supplier_lead_times(product_ids: Iterable[int]) -> dict[int, int]:

@@ -9,14 +9,16 @@ so a message exists exactly when its event does.
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from string import Template
+from typing import Any
 
-from app.models import CustomerMessage, Setting
+from app.models import CustomerMessage, Setting, insert_row
 from app.resources import resource_path
 
 EVENTS = ("backorder_confirmed", "ready", "cancelled", "eta_changed")
@@ -53,14 +55,46 @@ def store_setting(key: str, default: str) -> str:
     return row.value if row is not None else default
 
 
+@dataclass(frozen=True)
+class StoreTexts:
+    """The shop's name and signature as the messages print them."""
+
+    store_name: str
+    signature: str
+
+
+def store_texts() -> StoreTexts:
+    """Both settings in one query (they are read for every message)."""
+    found = dict(
+        Setting.select(Setting.key, Setting.value)
+        .where(Setting.key.in_(["store_name", "store_signature"]))
+        .tuples()
+    )
+    store_name = found.get("store_name", DEFAULT_STORE_NAME)
+    return StoreTexts(
+        store_name=store_name,
+        signature=found.get("store_signature", f"Kind regards,\n{store_name}"),
+    )
+
+
+@functools.cache
+def _template(event: str) -> Template:
+    # Templates ship with the program and do not change while it runs.
+    return Template(resource_path("messages", f"{event}.txt").read_text(encoding="utf-8"))
+
+
 def render(
-    event: str, *, customer_name: str, lines: Sequence[MessageLine], reason: str = ""
+    event: str,
+    *,
+    customer_name: str,
+    lines: Sequence[MessageLine],
+    reason: str = "",
+    texts: StoreTexts | None = None,
 ) -> tuple[str, str]:
-    """Subject and body of one message."""
-    text = resource_path("messages", f"{event}.txt").read_text(encoding="utf-8")
-    store_name = store_setting("store_name", DEFAULT_STORE_NAME)
-    signature = store_setting("store_signature", f"Kind regards,\n{store_name}")
-    filled = Template(text).safe_substitute(
+    """Subject and body of one message (``texts``: already read, when rendering many)."""
+    texts = texts or store_texts()
+    store_name, signature = texts.store_name, texts.signature
+    filled = _template(event).safe_substitute(
         store_name=store_name,
         customer_name=customer_name,
         lines="\n".join(line.render(event) for line in lines),
@@ -82,18 +116,82 @@ def queue_message(
     reason: str = "",
 ) -> CustomerMessage:
     """Put one message in the outbox (call inside the event's transaction)."""
-    subject, body = render(event, customer_name=customer_name, lines=lines, reason=reason)
+    row = _outbox_row(
+        customer_id=customer_id,
+        customer_name=customer_name,
+        event=event,
+        lines=lines,
+        now=now,
+        reason=reason,
+        texts=store_texts(),
+    )
+    # insert_row rather than create(): this runs for every order that waits.
+    row["id"] = insert_row(CustomerMessage, **row)
+    return CustomerMessage(**row)
+
+
+#: Rows per multi-row INSERT: 10 columns each stays under SQLite's 999 variables.
+_INSERT_BATCH = 90
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message to queue with ``queue_messages``."""
+
+    customer_id: int
+    customer_name: str
+    event: str
+    lines: Sequence[MessageLine]
+    reason: str = ""
+
+
+def queue_messages(messages: Sequence[Outgoing], *, now: datetime) -> int:
+    """Put many messages in the outbox at once (a receipt tells every customer it
+    served); same rows as ``queue_message`` one by one. Returns how many."""
+    if not messages:
+        return 0
+    texts = store_texts()
+    rows = [
+        _outbox_row(
+            customer_id=m.customer_id,
+            customer_name=m.customer_name,
+            event=m.event,
+            lines=m.lines,
+            now=now,
+            reason=m.reason,
+            texts=texts,
+        )
+        for m in messages
+    ]
+    for start in range(0, len(rows), _INSERT_BATCH):
+        CustomerMessage.insert_many(rows[start : start + _INSERT_BATCH]).execute()
+    return len(rows)
+
+
+def _outbox_row(
+    *,
+    customer_id: int,
+    customer_name: str,
+    event: str,
+    lines: Sequence[MessageLine],
+    now: datetime,
+    reason: str,
+    texts: StoreTexts,
+) -> dict[str, Any]:
+    subject, body = render(
+        event, customer_name=customer_name, lines=lines, reason=reason, texts=texts
+    )
     payload = {
         "order_ids": sorted({line.order_id for line in lines}),
         "line_ids": [line.line_id for line in lines],
     }
-    return CustomerMessage.create(
-        customer=customer_id,
-        order=lines[0].order_id if lines else None,
-        event=event,
-        created_at=now,
-        subject=subject,
-        body=body,
-        payload=json.dumps(payload),
-        message_id=f"<{uuid.uuid4().hex}@backorder-desk>",
-    )
+    return {
+        "customer": customer_id,
+        "order": lines[0].order_id if lines else None,
+        "event": event,
+        "created_at": now,
+        "subject": subject,
+        "body": body,
+        "payload": json.dumps(payload),
+        "message_id": f"<{uuid.uuid4().hex}@backorder-desk>",
+    }

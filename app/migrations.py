@@ -37,8 +37,17 @@ def _v2_order_status_indexes(db: Database) -> None:
         )
 
 
+def _v3_serving_order_index(db: Database) -> None:
+    """Version 3: waiting lines in serving order across all products, so the backorder
+    list's first page is read off an index instead of sorting every waiting line."""
+    db.execute_sql(
+        'CREATE INDEX IF NOT EXISTS "order_line_serving" ON "order_line" '
+        '("priority" DESC, "queued_at", "id") WHERE ("qty_waiting" > 0)'
+    )
+
+
 #: ``STEPS[n]`` upgrades a store from version ``n + 1`` to ``n + 2``.
-STEPS: list[Callable[[Database], None]] = [_v2_order_status_indexes]
+STEPS: list[Callable[[Database], None]] = [_v2_order_status_indexes, _v3_serving_order_index]
 
 CURRENT_VERSION = 1 + len(STEPS)
 
