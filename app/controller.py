@@ -11,13 +11,14 @@ movements, the running totals, the customer messages and the audit event togethe
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from peewee import Case, IntegrityError, fn
 
@@ -42,6 +43,7 @@ from app.models import (
     StockMovement,
     Supplier,
     insert_row,
+    run_cached,
 )
 from app.store import Store
 from app.validation import (
@@ -518,7 +520,7 @@ class Controller:
     def preview_order(self, items: Sequence[OrderItem], *, priority: int = 0) -> list[Shortage]:
         """The shortages placing these lines now would meet; writes nothing."""
         merged = _merge(items)
-        products = self._products(list(merged))
+        products = self._stock(list(merged))
         return self._shortages(merged, products, priority)
 
     def place_order(
@@ -553,9 +555,9 @@ class Controller:
         priority = parse_priority(priority)
 
         def work() -> PlacedOrder:
-            customer = self._customer(customer_id)
+            customer_id_, customer_name = self._customer_name(customer_id)
             self.store.lock_products(merged)
-            products = self._products(list(merged))
+            products = self._stock(list(merged))
             # ETAs cost queries, so they are worked out only where they are told: in a
             # prompt, and for the lines that wait.
             shortages = self._shortages(merged, products, priority, dated=False)
@@ -574,7 +576,7 @@ class Controller:
             # the busiest write of the day.
             order_id = insert_row(
                 Order,
-                customer=customer.id,
+                customer=customer_id_,
                 placed_at=now,
                 priority=priority,
                 staff=self.staff_id,
@@ -636,8 +638,8 @@ class Controller:
             _add_per_id(Product, totals)
             if waiting_lines:
                 queue_message(
-                    customer_id=customer.id,
-                    customer_name=customer.name,
+                    customer_id=customer_id_,
+                    customer_name=customer_name,
                     event="backorder_confirmed",
                     lines=waiting_lines,
                     now=now,
@@ -646,20 +648,20 @@ class Controller:
                 "order.place",
                 "order",
                 order_id,
-                customer=customer.id,
+                customer=customer_id_,
                 lines=[line.as_dict() for line in placed],
                 decisions={
                     products[pid].sku: str(d) for pid, d in chosen.items() if pid in short_by
                 },
             )
-            return PlacedOrder(order_id=order_id, customer_id=customer.id, lines=placed)
+            return PlacedOrder(order_id=order_id, customer_id=customer_id_, lines=placed)
 
         return self._write(work)
 
     def _shortages(
         self,
         merged: Mapping[int, int],
-        products: Mapping[int, Product],
+        products: Mapping[int, _StockRow],
         priority: int,
         *,
         dated: bool = True,
@@ -1335,6 +1337,24 @@ class Controller:
             raise NotFound(f"There is no product with id {missing[0]}.", field="product")
         return found
 
+    def _stock(self, ids: list[int]) -> dict[int, _StockRow]:
+        """What placing an order reads of its products (statement text cached)."""
+        found: dict[int, _StockRow] = {}
+        for part in eta.chunks(sorted(set(ids))):
+            cursor = run_cached("controller.stock", _stock_query, *part)
+            found.update((int(row[0]), _StockRow(*row)) for row in cursor)
+        missing = [pid for pid in ids if pid not in found]
+        if missing:
+            raise NotFound(f"There is no product with id {missing[0]}.", field="product")
+        return found
+
+    def _customer_name(self, customer_id: int) -> tuple[int, str]:
+        """The customer's id and name, for placing an order (statement text cached)."""
+        row = run_cached("controller.customer_name", _customer_name_query, customer_id).fetchone()
+        if row is None:
+            raise NotFound(f"There is no customer with id {customer_id}.", field="customer")
+        return int(row[0]), str(row[1])
+
     def _product(self, product_id: int) -> Product:
         return self._products([product_id])[product_id]
 
@@ -1383,6 +1403,41 @@ def _dated(shortages: Sequence[Shortage], priority: int) -> list[Shortage]:
 
 #: Ids per UPDATE in ``_add_per_id``: a few parameters each, well within SQLite's limit.
 _UPDATE_CHUNK = 150
+#: Up to this many rows, one cached statement per row beats building a CASE statement.
+_ROW_BY_ROW = 8
+
+
+def _add_query(model: type[BaseModel], names: tuple[str, ...], *args: int) -> Any:
+    """``UPDATE model SET name = name + ? ... WHERE id = ?`` (for ``run_cached``)."""
+    fields = [model._meta.fields[name] for name in names]
+    changes = {field: field + amount for field, amount in zip(fields, args, strict=False)}
+    return model.update(changes).where(model._meta.primary_key == args[-1])
+
+
+def _stock_query(*ids: int) -> Any:
+    return Product.select(
+        Product.id,
+        Product.sku,
+        Product.name,
+        Product.price_cents,
+        Product.on_hand,
+        Product.reserved,
+    ).where(Product.id.in_(list(ids)))
+
+
+def _customer_name_query(customer_id: int) -> Any:
+    return Customer.select(Customer.id, Customer.name).where(Customer.id == customer_id)
+
+
+class _StockRow(NamedTuple):
+    """A product as placing an order reads it."""
+
+    id: int
+    sku: str
+    name: str
+    price_cents: int
+    on_hand: int
+    reserved: int
 
 
 def _add_per_id(model: type[BaseModel], deltas: Mapping[int, Mapping[str, int]]) -> None:
@@ -1392,6 +1447,17 @@ def _add_per_id(model: type[BaseModel], deltas: Mapping[int, Mapping[str, int]])
     one statement per row: a receipt touches thousands of products.
     """
     ids = sorted(pid for pid, changes in deltas.items() if any(changes.values()))
+    if len(ids) <= _ROW_BY_ROW:
+        order = model._meta.sorted_field_names
+        for pid in ids:
+            columns = tuple(sorted((n for n, a in deltas[pid].items() if a), key=order.index))
+            run_cached(
+                f"add_per_id {model._meta.table_name} {' '.join(columns)}",
+                functools.partial(_add_query, model, columns),
+                *[deltas[pid][name] for name in columns],
+                pid,
+            )
+        return
     for part in eta.chunks(ids, _UPDATE_CHUNK):
         names = sorted({name for pid in part for name, amount in deltas[pid].items() if amount})
         changes: dict[Any, Any] = {}

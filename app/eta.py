@@ -14,10 +14,18 @@ import bisect
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from peewee import JOIN, fn
 
-from app.models import OrderLine, Product, PurchaseOrder, PurchaseOrderLine, Supplier
+from app.models import (
+    OrderLine,
+    Product,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    Supplier,
+    run_cached,
+)
 
 CHUNK = 500
 
@@ -48,24 +56,10 @@ def chunks(ids: Sequence[int], size: int = CHUNK) -> Iterable[Sequence[int]]:
 def schedules(product_ids: Iterable[int]) -> dict[int, Schedule]:
     """Incoming schedules of the given products (missing key: nothing incoming)."""
     ids = sorted(set(product_ids))
-    outstanding = PurchaseOrderLine.qty_ordered - PurchaseOrderLine.qty_received
     rows: list[tuple[int, date, int]] = []
     for part in chunks(ids):
-        query = (
-            PurchaseOrderLine.select(
-                PurchaseOrderLine.product, PurchaseOrder.expected_date, fn.SUM(outstanding)
-            )
-            .join(PurchaseOrder)
-            .where(
-                PurchaseOrder.status == "open",
-                PurchaseOrderLine.qty_ordered > PurchaseOrderLine.qty_received,
-                PurchaseOrderLine.product.in_(list(part)),
-            )
-            .group_by(PurchaseOrderLine.product, PurchaseOrder.expected_date)
-            .order_by(PurchaseOrderLine.product, PurchaseOrder.expected_date)
-            .tuples()
-        )
-        rows.extend(query)
+        # Asked for every short line of every order: the statement text is built once.
+        rows.extend(run_cached("eta.schedules", _schedules_query, "open", *part))
     result: dict[int, Schedule] = {}
     for product_id, expected, units in rows:
         schedule = result.setdefault(product_id, Schedule(dates=[], cumulative=[]))
@@ -73,6 +67,23 @@ def schedules(product_ids: Iterable[int]) -> dict[int, Schedule]:
         schedule.dates.append(_as_date(expected))
         schedule.cumulative.append(previous + int(units))
     return result
+
+
+def _schedules_query(status: str, *ids: int) -> Any:
+    outstanding = PurchaseOrderLine.qty_ordered - PurchaseOrderLine.qty_received
+    return (
+        PurchaseOrderLine.select(
+            PurchaseOrderLine.product, PurchaseOrder.expected_date, fn.SUM(outstanding)
+        )
+        .join(PurchaseOrder)
+        .where(
+            PurchaseOrder.status == status,
+            PurchaseOrderLine.qty_ordered > PurchaseOrderLine.qty_received,
+            PurchaseOrderLine.product.in_(list(ids)),
+        )
+        .group_by(PurchaseOrderLine.product, PurchaseOrder.expected_date)
+        .order_by(PurchaseOrderLine.product, PurchaseOrder.expected_date)
+    )
 
 
 def queue_positions(product_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
@@ -133,21 +144,26 @@ def etas_for_new_shortfalls(shortfalls: Mapping[int, int], priority: int) -> dic
     dated = sorted(pid for pid in shortfalls if pid in plans)
     ahead: dict[int, int] = {}
     for part in chunks(dated):
-        query = (
-            OrderLine.select(OrderLine.product, fn.SUM(OrderLine.qty_waiting))
-            .where(
-                OrderLine.product.in_(list(part)),
-                OrderLine.qty_waiting > 0,
-                OrderLine.priority >= priority,
-            )
-            .group_by(OrderLine.product)
-            .tuples()
-        )
-        ahead.update({pid: int(units) for pid, units in query})
+        query = run_cached("eta.ahead", _ahead_query, *part, 0, priority)
+        ahead.update({int(pid): int(units) for pid, units in query})
     return {
         pid: plans[pid].eta_for(ahead.get(pid, 0) + short) if pid in plans else None
         for pid, short in shortfalls.items()
     }
+
+
+def _ahead_query(*args: int) -> Any:
+    """Waiting units per product at or above a priority; ``args``: ids..., 0, priority."""
+    *ids, none, priority = args
+    return (
+        OrderLine.select(OrderLine.product, fn.SUM(OrderLine.qty_waiting))
+        .where(
+            OrderLine.product.in_(ids),
+            OrderLine.qty_waiting > none,
+            OrderLine.priority >= priority,
+        )
+        .group_by(OrderLine.product)
+    )
 
 
 def supplier_lead_times(product_ids: Iterable[int]) -> dict[int, int]:

@@ -18,7 +18,7 @@ from datetime import date, datetime
 from string import Template
 from typing import Any
 
-from app.models import CustomerMessage, Setting, insert_row
+from app.models import CustomerMessage, Setting, insert_row, run_cached
 from app.resources import resource_path
 
 EVENTS = ("backorder_confirmed", "ready", "cancelled", "eta_changed")
@@ -65,16 +65,16 @@ class StoreTexts:
 
 def store_texts() -> StoreTexts:
     """Both settings in one query (they are read for every message)."""
-    found = dict(
-        Setting.select(Setting.key, Setting.value)
-        .where(Setting.key.in_(["store_name", "store_signature"]))
-        .tuples()
-    )
+    found = dict(run_cached("messaging.store_texts", _texts_query, "store_name", "store_signature"))
     store_name = found.get("store_name", DEFAULT_STORE_NAME)
     return StoreTexts(
         store_name=store_name,
         signature=found.get("store_signature", f"Kind regards,\n{store_name}"),
     )
+
+
+def _texts_query(*keys: str) -> Any:
+    return Setting.select(Setting.key, Setting.value).where(Setting.key.in_(list(keys)))
 
 
 @functools.cache

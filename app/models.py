@@ -13,6 +13,7 @@ Conventions that hold for every table:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from peewee import (
@@ -73,6 +74,29 @@ def insert_row(model: type[BaseModel], **values: Any) -> int:
 
 #: Statement text by (table, columns, parameter mark, returning) for ``insert_row``.
 _INSERT_SQL: dict[tuple[str, tuple[str, ...], str, bool], str] = {}
+
+
+def run_cached(key: str, build: Callable[..., Any], *args: Any) -> Any:
+    """Run the peewee query ``build(*args)`` but build its SQL text only once.
+
+    For the look-ups and updates done for every order: peewee builds a statement's text
+    anew on every call, which costs several times more than running it. ``build`` must use
+    exactly ``args`` as the statement's parameters, in order; that is checked when the text
+    is built, per ``key``, kind of database and number of arguments. Returns the cursor,
+    whose rows are plain tuples (values as the driver returns them).
+    """
+    db = database.obj
+    cache_key = (key, type(db), len(args))
+    sql = _CACHED_SQL.get(cache_key)
+    if sql is None:
+        sql, params = build(*args).sql()
+        if list(params) != list(args):
+            raise AssertionError(f"run_cached({key!r}): parameters {params} are not {args}")
+        _CACHED_SQL[cache_key] = sql
+    return db.execute_sql(sql, args)
+
+
+_CACHED_SQL: dict[tuple[str, type, int], str] = {}
 
 
 class Setting(BaseModel):
