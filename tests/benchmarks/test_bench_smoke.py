@@ -9,6 +9,7 @@ from pathlib import Path
 
 BENCH = Path(__file__).with_name("bench_engine.py")
 PHASES = [
+    "commit_floor",
     "products",
     "customers",
     "opening_stock",
