@@ -43,6 +43,7 @@ from app.models import (
     StockMovement,
     Supplier,
     insert_row,
+    insert_rows,
     run_cached,
 )
 from app.store import Store
@@ -874,10 +875,15 @@ class Controller:
                     purchase_order=po.id if po else None,
                     note=note,
                 )
-            ReceiptLine.insert_many(
-                [{"receipt": receipt.id, "product": pid, "qty": qty} for pid, qty in merged.items()]
-            ).execute()
-            StockMovement.insert_many(
+            insert_rows(
+                ReceiptLine,
+                [
+                    {"receipt": receipt.id, "product": pid, "qty": qty}
+                    for pid, qty in merged.items()
+                ],
+            )
+            insert_rows(
+                StockMovement,
                 [
                     {
                         "product": pid,
@@ -889,8 +895,8 @@ class Controller:
                         "created_at": now,
                     }
                     for pid, qty in merged.items()
-                ]
-            ).execute()
+                ],
+            )
             _add_per_id(Product, {pid: {"on_hand": qty} for pid, qty in merged.items()})
             closed = self._apply_to_po(po, merged) if po is not None else False
             allocation = self._allocate(list(merged), now=now)
@@ -1002,43 +1008,17 @@ class Controller:
         that the available units reach; fully served lines are updated in one statement.
         """
         ids = sorted(set(product_ids))
-        cumulative = (
-            fn.SUM(OrderLine.qty_waiting)
-            .over(
-                partition_by=[OrderLine.product],
-                order_by=[OrderLine.priority.desc(), OrderLine.queued_at, OrderLine.id],
-            )
-            .alias("cum")
-        )
         grants: list[tuple[int, int, int, int]] = []  # line, product, granted, still waiting
         per_product: dict[int, int] = defaultdict(int)
         for part in eta.chunks(ids):
-            queue = OrderLine.select(
-                OrderLine.id, OrderLine.product, OrderLine.qty_waiting, cumulative
-            ).where(OrderLine.qty_waiting > 0, OrderLine.product.in_(list(part)))
-            reach = (
-                Product.select(
-                    queue.c.id,
-                    queue.c.product_id,
-                    queue.c.qty_waiting,
-                    queue.c.cum,
-                    Product.on_hand - Product.reserved,
-                )
-                .from_(queue)
-                .join(Product, on=(Product.id == queue.c.product_id))
-                .where(queue.c.cum - queue.c.qty_waiting < Product.on_hand - Product.reserved)
-                .order_by(queue.c.product_id, queue.c.cum)
-                .tuples()
-            )
+            reach = run_cached("controller.reach", _reach_query, 0, *part)
             for line_id, pid, waiting, cum, available in reach:
                 granted = min(int(waiting), int(available) - (int(cum) - int(waiting)))
                 grants.append((line_id, pid, granted, int(waiting) - granted))
                 per_product[pid] += granted
         full = [g[0] for g in grants if g[3] == 0]
         for part in eta.chunks(full):
-            OrderLine.update(
-                qty_reserved=OrderLine.qty_reserved + OrderLine.qty_waiting, qty_waiting=0
-            ).where(OrderLine.id.in_(list(part))).execute()
+            run_cached("controller.fill_lines", _fill_lines_query, 0, *part)
         _add_per_id(
             OrderLine,
             {
@@ -1072,29 +1052,12 @@ class Controller:
         granted = {line_id: (qty, left) for line_id, _pid, qty, left in grants}
         rows: list[tuple[Any, ...]] = []
         for part in eta.chunks(sorted(granted)):
-            rows.extend(
-                OrderLine.select(
-                    OrderLine.id,
-                    Order.id,
-                    Customer.id,
-                    Customer.name,
-                    Product.id,
-                    Product.sku,
-                    Product.name,
-                    OrderLine.qty_reserved,
-                    Order.placed_at,
-                )
-                .join(Order)
-                .join(Customer)
-                .switch(OrderLine)
-                .join(Product)
-                .where(OrderLine.id.in_(list(part)))
-                .order_by(OrderLine.id)
-                .tuples()
-            )
+            rows.extend(run_cached("controller.filled_lines", _filled_lines_query, *part))
         ready_by_customer: dict[tuple[int, str], list[MessageLine]] = defaultdict(list)
         touched_orders = set()
-        for line_id, order_id, cust_id, cust_name, pid, sku, name, ready, placed in rows:
+        as_datetime = Order.placed_at.python_value  # the cached statement's rows are raw
+        for line_id, order_id, cust_id, cust_name, pid, sku, name, ready, raw_placed in rows:
+            placed = as_datetime(raw_placed)
             qty, left = granted[line_id]
             filled = FilledLine(
                 line_id=line_id,
@@ -1133,12 +1096,9 @@ class Controller:
         )
         if touched_orders:
             still_waiting = {
-                oid
+                int(oid)
                 for part in eta.chunks(sorted(touched_orders))
-                for (oid,) in OrderLine.select(OrderLine.order)
-                .where(OrderLine.order.in_(list(part)), OrderLine.qty_waiting > 0)
-                .distinct()
-                .tuples()
+                for (oid,) in run_cached("controller.still_waiting", _still_waiting_query, *part, 0)
             }
             result.completed_orders = sorted(touched_orders - still_waiting)
         return result
@@ -1414,6 +1374,90 @@ def _add_query(model: type[BaseModel], names: tuple[str, ...], *args: int) -> An
     return model.update(changes).where(model._meta.primary_key == args[-1])
 
 
+def _add_case_query(model: type[BaseModel], names: tuple[str, ...], rows: int, *args: int) -> Any:
+    """``UPDATE model SET c = c + CASE id WHEN .. THEN .. ELSE 0 END ... WHERE id IN (..)``;
+    ``args``: per column, (id, amount) for each row then 0; then the ids."""
+    pk = model._meta.primary_key
+    changes: dict[Any, Any] = {}
+    at = 0
+    for name in names:
+        field = model._meta.fields[name]
+        pairs = args[at : at + 2 * rows]
+        cases = list(zip(pairs[::2], pairs[1::2], strict=True))
+        changes[field] = field + Case(pk, cases, args[at + 2 * rows])
+        at += 2 * rows + 1
+    return model.update(changes).where(pk.in_(list(args[at:])))
+
+
+def _still_waiting_query(*args: int) -> Any:
+    """Which of these orders still have a waiting line; ``args``: order ids..., 0."""
+    *ids, none = args
+    return (
+        OrderLine.select(OrderLine.order)
+        .where(OrderLine.order.in_(ids), OrderLine.qty_waiting > none)
+        .distinct()
+    )
+
+
+def _reach_query(none: int, *ids: int) -> Any:
+    """The products' waiting lines that their available units reach, in queue order, with
+    the waiting units up to and including each line (``cum``) and the units available."""
+    cumulative = (
+        fn.SUM(OrderLine.qty_waiting)
+        .over(
+            partition_by=[OrderLine.product],
+            order_by=[OrderLine.priority.desc(), OrderLine.queued_at, OrderLine.id],
+        )
+        .alias("cum")
+    )
+    queue = OrderLine.select(
+        OrderLine.id, OrderLine.product, OrderLine.qty_waiting, cumulative
+    ).where(OrderLine.qty_waiting > none, OrderLine.product.in_(list(ids)))
+    return (
+        Product.select(
+            queue.c.id,
+            queue.c.product_id,
+            queue.c.qty_waiting,
+            queue.c.cum,
+            Product.on_hand - Product.reserved,
+        )
+        .from_(queue)
+        .join(Product, on=(Product.id == queue.c.product_id))
+        .where(queue.c.cum - queue.c.qty_waiting < Product.on_hand - Product.reserved)
+        .order_by(queue.c.product_id, queue.c.cum)
+    )
+
+
+def _fill_lines_query(none: int, *ids: int) -> Any:
+    """Waiting lines served in full: everything they wait for is now reserved."""
+    return OrderLine.update(
+        qty_reserved=OrderLine.qty_reserved + OrderLine.qty_waiting, qty_waiting=none
+    ).where(OrderLine.id.in_(list(ids)))
+
+
+def _filled_lines_query(*ids: int) -> Any:
+    """Who the served lines belong to, for the result and the customers' messages."""
+    return (
+        OrderLine.select(
+            OrderLine.id,
+            Order.id,
+            Customer.id,
+            Customer.name,
+            Product.id,
+            Product.sku,
+            Product.name,
+            OrderLine.qty_reserved,
+            Order.placed_at,
+        )
+        .join(Order)
+        .join(Customer)
+        .switch(OrderLine)
+        .join(Product)
+        .where(OrderLine.id.in_(list(ids)))
+        .order_by(OrderLine.id)
+    )
+
+
 def _stock_query(*ids: int) -> Any:
     return Product.select(
         Product.id,
@@ -1458,17 +1502,22 @@ def _add_per_id(model: type[BaseModel], deltas: Mapping[int, Mapping[str, int]])
                 pid,
             )
         return
+    names = tuple(sorted({name for pid in ids for name, amount in deltas[pid].items() if amount}))
+    names = tuple(sorted(names, key=model._meta.sorted_field_names.index))
     for part in eta.chunks(ids, _UPDATE_CHUNK):
-        names = sorted({name for pid in part for name, amount in deltas[pid].items() if amount})
-        changes: dict[Any, Any] = {}
+        # Every id in every CASE (adding 0 where nothing changes), so that the statement's
+        # text depends only on the number of rows and can be cached.
+        args: list[int] = []
         for name in names:
-            field = model._meta.fields[name]
-            if len(part) == 1:
-                changes[field] = field + deltas[part[0]][name]
-                continue
-            cases = [(pid, deltas[pid][name]) for pid in part if deltas[pid].get(name)]
-            changes[field] = field + Case(model._meta.primary_key, cases, 0)
-        model.update(changes).where(model._meta.primary_key.in_(list(part))).execute()
+            for pid in part:
+                args += [pid, deltas[pid].get(name, 0)]
+            args.append(0)
+        run_cached(
+            f"add_per_id {model._meta.table_name} {' '.join(names)} case",
+            functools.partial(_add_case_query, model, names, len(part)),
+            *args,
+            *part,
+        )
 
 
 def _merge(items: Sequence[OrderItem]) -> dict[int, int]:

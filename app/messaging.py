@@ -18,7 +18,7 @@ from datetime import date, datetime
 from string import Template
 from typing import Any
 
-from app.models import CustomerMessage, Setting, insert_row, run_cached
+from app.models import CustomerMessage, Setting, insert_row, insert_rows, run_cached
 from app.resources import resource_path
 
 EVENTS = ("backorder_confirmed", "ready", "cancelled", "eta_changed")
@@ -130,10 +130,6 @@ def queue_message(
     return CustomerMessage(**row)
 
 
-#: Rows per multi-row INSERT: 10 columns each stays under SQLite's 999 variables.
-_INSERT_BATCH = 90
-
-
 @dataclass(frozen=True)
 class Outgoing:
     """One message to queue with ``queue_messages``."""
@@ -163,8 +159,7 @@ def queue_messages(messages: Sequence[Outgoing], *, now: datetime) -> int:
         )
         for m in messages
     ]
-    for start in range(0, len(rows), _INSERT_BATCH):
-        CustomerMessage.insert_many(rows[start : start + _INSERT_BATCH]).execute()
+    insert_rows(CustomerMessage, rows)
     return len(rows)
 
 

@@ -13,7 +13,7 @@ Conventions that hold for every table:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from peewee import (
@@ -24,6 +24,7 @@ from peewee import (
     DatabaseProxy,
     DateField,
     DateTimeField,
+    Field,
     ForeignKeyField,
     IntegerField,
     Model,
@@ -64,16 +65,70 @@ def insert_row(model: type[BaseModel], **values: Any) -> int:
         if returning:
             sql += f' RETURNING "{meta.primary_key.column_name}"'
         _INSERT_SQL[key] = sql
-    params = [
-        None if value is None else meta.fields[name].db_value(value)
-        for name, value in values.items()
-    ]
+    params = [_db_value(meta.fields[name], value) for name, value in values.items()]
     cursor = db.execute_sql(sql, params)
     return int(cursor.fetchone()[0] if returning else cursor.lastrowid)
 
 
 #: Statement text by (table, columns, parameter mark, returning) for ``insert_row``.
 _INSERT_SQL: dict[tuple[str, tuple[str, ...], str, bool], str] = {}
+
+
+def insert_rows(model: type[BaseModel], rows: Sequence[dict[str, Any]]) -> None:
+    """``model.insert_many(rows).execute()`` for big batches (a receipt's messages).
+
+    Every row must name the same fields. Multi-row INSERTs of a fixed size, their text
+    built once; the rows are exactly the ones ``insert_many`` would write.
+    """
+    if not rows:
+        return
+    meta = model._meta
+    defaults = {f.name: default for f, default in meta.defaults.items() if f.name not in rows[0]}
+    names = tuple(rows[0]) + tuple(defaults)
+    fields = [meta.fields[name] for name in names]
+    per_statement = max(_MAX_PARAMS // len(names), 1)
+    db = meta.database
+    for start in range(0, len(rows), per_statement):
+        batch = rows[start : start + per_statement]
+        params: list[Any] = []
+        for row in batch:
+            full = {**row}
+            for name, default in defaults.items():
+                full[name] = default() if callable(default) else default
+            params.extend(
+                _db_value(field, full[name]) for name, field in zip(names, fields, strict=True)
+            )
+        key = (meta.table_name, names, db.param, len(batch))
+        sql = _INSERT_MANY_SQL.get(key)
+        if sql is None:
+            columns = ", ".join(f'"{field.column_name}"' for field in fields)
+            one = "(" + ", ".join([db.param] * len(names)) + ")"
+            sql = f'INSERT INTO "{meta.table_name}" ({columns}) VALUES ' + ", ".join(
+                [one] * len(batch)
+            )
+            _INSERT_MANY_SQL[key] = sql
+        db.execute_sql(sql, params)
+
+
+def _db_value(field: Field, value: Any) -> Any:
+    """``field.db_value(value)``, skipped where it is the identity (an int for an integer
+    or key column, a str for a text column): a receipt converts a hundred thousand."""
+    if value is None or type(value) is _NATURAL.get(type(field)):
+        return value
+    return field.db_value(value)
+
+
+_NATURAL: dict[type[Field], type] = {
+    AutoField: int,
+    IntegerField: int,
+    ForeignKeyField: int,
+    CharField: str,
+    TextField: str,
+}
+
+#: Parameters per statement: within SQLite's oldest limit (999).
+_MAX_PARAMS = 990
+_INSERT_MANY_SQL: dict[tuple[str, tuple[str, ...], str, int], str] = {}
 
 
 def run_cached(key: str, build: Callable[..., Any], *args: Any) -> Any:
