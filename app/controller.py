@@ -51,6 +51,7 @@ from app.validation import (
     MAX_QTY,
     clean_text,
     parse_email,
+    parse_phone,
     parse_priority,
     parse_quantity,
 )
@@ -456,9 +457,7 @@ class Controller:
         """Add a customer; an e-mail address, when given, must be valid and new."""
         name = clean_text(name, what="Name", max_length=200)
         clean_email = parse_email(email)
-        clean_phone = clean_text(phone, what="Phone", max_length=50, required=False) or None
-        if clean_phone and not any(ch.isdigit() for ch in clean_phone):
-            raise UserError(f"Phone {clean_phone!r} has no digits.", field="phone")
+        clean_phone = parse_phone(phone)
 
         def work() -> Customer:
             if clean_email and Customer.select().where(Customer.email == clean_email).exists():
@@ -483,7 +482,7 @@ class Controller:
         """Change a customer's contact details."""
         clean_name = clean_text(name, what="Name", max_length=200)
         clean_email = parse_email(email)
-        clean_phone = clean_text(phone, what="Phone", max_length=50, required=False) or None
+        clean_phone = parse_phone(phone)
 
         def work() -> Customer:
             self._customer(customer_id)
@@ -541,8 +540,9 @@ class Controller:
         reserves what is available and queues the rest; ``cancel`` cancels the line.
 
         ``seen`` is what the customer was told (the shortages shown in the prompt): if
-        stock has changed since, the order is refused again with the new situation, so
-        nobody is promised units that are gone.
+        stock has gone down since (less available for a line, or a line newly short), the
+        order is refused again with the new situation, so nobody is promised units that
+        are gone. If stock went up, the order goes ahead: more goes with the customer today.
 
         Raises:
             ShortageDecisionNeeded: a short line has no decision, or the shortages differ
@@ -552,7 +552,12 @@ class Controller:
         if not items:
             raise UserError("The order has no lines: add at least one product.", field="lines")
         merged = _merge(items)
-        chosen = {pid: Decision(d) for pid, d in (decisions or {}).items()}
+        try:
+            chosen = {pid: Decision(d) for pid, d in (decisions or {}).items()}
+        except ValueError:
+            raise UserError(
+                "A decision for a short line must be 'wait' or 'cancel'.", field="decision"
+            ) from None
         priority = parse_priority(priority)
 
         def work() -> PlacedOrder:
@@ -564,7 +569,7 @@ class Controller:
             shortages = self._shortages(merged, products, priority, dated=False)
             # A change since the customer was told comes first: the whole new situation
             # is offered again, not just the lines that happen to lack a decision now.
-            if seen is not None and _situation(seen) != _situation(shortages):
+            if seen is not None and _got_worse(seen, shortages):
                 raise ShortageDecisionNeeded(_dated(shortages, priority), changed=True)
             undecided = [s for s in shortages if s.product_id not in chosen]
             if undecided:
@@ -1351,10 +1356,6 @@ class _DryRun(Exception):
     """Raised inside a preview's transaction so that it rolls back."""
 
 
-def _situation(shortages: Sequence[Shortage]) -> set[tuple[int, int, int]]:
-    return {(s.product_id, s.available, s.short_by) for s in shortages}
-
-
 def _dated(shortages: Sequence[Shortage], priority: int) -> list[Shortage]:
     """The shortages with their ETAs (all products' in one go)."""
     etas = eta.etas_for_new_shortfalls({s.product_id: s.short_by for s in shortages}, priority)
@@ -1518,6 +1519,12 @@ def _add_per_id(model: type[BaseModel], deltas: Mapping[int, Mapping[str, int]])
             *args,
             *part,
         )
+
+
+def _got_worse(seen: Sequence[Shortage], now: Sequence[Shortage]) -> bool:
+    """True when some line can take less today than the customer was told."""
+    told = {s.product_id: s.available for s in seen}
+    return any(s.product_id not in told or s.available < told[s.product_id] for s in now)
 
 
 def _merge(items: Sequence[OrderItem]) -> dict[int, int]:

@@ -123,3 +123,13 @@ def parse_priority(value: object) -> int:
     if abs(number) > MAX_PRIORITY:
         raise UserError(f"Priority {number} is out of range: use -100 to 100.", field="priority")
     return number
+
+
+def parse_phone(value: str | None) -> str | None:
+    """A phone number as typed (spaces tidied), or ``None`` when blank; it needs digits."""
+    text = clean_text(value, what="Phone", max_length=50, required=False)
+    if not text:
+        return None
+    if not any(ch.isdigit() for ch in text):
+        raise UserError(f"Phone {text!r} has no digits: type the number.", field="phone")
+    return text

@@ -23,6 +23,7 @@ from app.errors import NotFound, ShortageDecisionNeeded, UserError
 from app.models import (
     ALL_MODELS,
     AuditEvent,
+    Customer,
     CustomerMessage,
     OrderLine,
     Product,
@@ -283,6 +284,30 @@ def test_stock_taken_from_a_line_that_was_not_short_is_reported_as_a_change(
         ("MUG", 2, 1),
         ("CUP", 1, 1),
     ]
+    assert snapshot() == before
+
+
+def test_stock_that_came_in_while_the_customer_decided_goes_with_them(
+    controller: Controller,
+) -> None:
+    mug = product(controller, "MUG", stock=2)
+    ann = customer(controller, "Ann")
+    told = controller.preview_order([OrderItem(mug, 5)])
+    assert [(s.available, s.short_by) for s in told] == [(2, 3)]
+
+    controller.adjust_stock(mug, 2, reason="found two more in the back")
+    placed = controller.place_order(ann, [OrderItem(mug, 5)], decisions={mug: WAIT}, seen=told)
+
+    # Better news than promised needs no new decision: 4 go today, 1 waits.
+    assert (placed.lines[0].reserved, placed.lines[0].waiting) == (4, 1)
+
+
+def test_a_decision_other_than_wait_or_cancel_is_a_clear_refusal(controller: Controller) -> None:
+    mug = product(controller, "MUG")
+    ann = customer(controller, "Ann")
+    before = snapshot()
+    with pytest.raises(UserError, match="wait' or 'cancel"):
+        controller.place_order(ann, [OrderItem(mug, 1)], decisions={mug: "maybe"})  # type: ignore[dict-item]
     assert snapshot() == before
 
 
@@ -817,3 +842,11 @@ def test_shipping_that_waited_for_another_stations_cancel_ships_nothing_cancelle
     assert buckets(ann_line) == (0, 0, 0, 2)
     assert figures(cup)[:3] == (2, 0, 2)
     assert run_checks() == []
+
+
+def test_editing_a_customer_refuses_a_phone_without_digits(controller: Controller) -> None:
+    ann = customer(controller, "Ann")
+    with pytest.raises(UserError, match="no digits") as refused:
+        controller.update_customer(ann, name="Ann", email=None, phone="call me")
+    assert refused.value.field == "phone"
+    assert Customer.get_by_id(ann).phone is None

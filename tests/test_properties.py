@@ -296,16 +296,30 @@ class ControllerMachine(RuleBasedStateMachine):
         told: list[Shortage] | None = None
         if seen == "fresh":
             told = preview
-        elif seen == "stale":
-            # What the customer was told no longer holds (one unit more was free then).
-            first = preview[0] if preview else None
+        elif seen == "stale" and not preview:
+            # The customer was told a line was short, but stock came in since: better
+            # news needs no new decision, so the order goes ahead below.
             told = [
                 Shortage(
-                    product_id=first.product_id if first else order_items[0].product_id,
+                    product_id=order_items[0].product_id,
                     sku="?",
                     name="?",
                     asked=1,
-                    available=(first.available + 1) if first else 0,
+                    available=0,
+                    short_by=1,
+                    eta=None,
+                )
+            ]
+        elif seen == "stale":
+            # What the customer was told no longer holds (one unit more was free then).
+            first = preview[0]
+            told = [
+                Shortage(
+                    product_id=first.product_id,
+                    sku="?",
+                    name="?",
+                    asked=1,
+                    available=first.available + 1,
                     short_by=1,
                     eta=None,
                 )
