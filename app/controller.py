@@ -720,14 +720,10 @@ class Controller:
             shipped = []
             for line in lines:
                 qty = line.qty_reserved
-                OrderLine.update(
-                    qty_reserved=OrderLine.qty_reserved - qty,
-                    qty_shipped=OrderLine.qty_shipped + qty,
-                ).where(OrderLine.id == line.id).execute()
-                Product.update(
-                    on_hand=Product.on_hand - qty, reserved=Product.reserved - qty
-                ).where(Product.id == line.product_id).execute()
-                StockMovement.create(
+                _add_per_id(OrderLine, {line.id: {"qty_reserved": -qty, "qty_shipped": qty}})
+                _add_per_id(Product, {line.product_id: {"on_hand": -qty, "reserved": -qty}})
+                insert_row(
+                    StockMovement,
                     product=line.product_id,
                     qty=-qty,
                     kind="shipment",
