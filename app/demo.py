@@ -32,7 +32,7 @@ from app.models import Customer, Order, OrderLine, Product, PurchaseOrder
 from app.queries import count_backorders, product_figures
 
 #: Seed of the demo's random choices; the same seed gives the same shop.
-DEMO_SEED = 20_26
+DEMO_SEED = 2026
 
 #: How far back the simulated trading starts (orders fill the last ``ORDER_DAYS``).
 SETUP_DAYS = 60
@@ -846,6 +846,8 @@ _EVENT_ORDER = ("order", "receive", "ship", "cancel", "reorder")
 
 @dataclass(frozen=True)
 class _PlannedOrder:
+    """A counter order decided in advance, played back at its time."""
+
     at: datetime
     customer: int  # index into the customers list
     lines: tuple[tuple[int, int], ...]  # (product index, qty)
@@ -862,7 +864,8 @@ def build_demo(
 
     Trading is played back over the weeks before ``controller.clock()``; the controller's
     clock is swapped for the simulated one meanwhile and restored afterwards. ``progress``
-    is called now and then with ``(done, total)``.
+    is called now and then with ``(done, total)``; if it raises (the user cancelled), the
+    exception propagates and nothing is kept. ``seed`` picks another, equally plausible shop.
 
     Raises:
         UserError: an unknown size, or the store already has products (the demo would mix
@@ -876,8 +879,8 @@ def build_demo(
     builder = _Builder(controller, shape, random.Random(seed), progress)
     real_clock = controller.clock
     try:
-        # One transaction: a failure (or a closed window) leaves the store empty, not
-        # half a shop; the controller's own transactions nest as savepoints.
+        # One transaction: a failure or a cancel leaves the store empty, not half a shop;
+        # the controller's own transactions nest in it as savepoints.
         with controller.store.write():
             if Product.select().exists():
                 raise UserError(

@@ -92,6 +92,25 @@ def test_demo_refuses_a_store_that_already_has_products(controller: Controller) 
     assert Customer.select().count() == 0
 
 
+class Cancelled(Exception):
+    """What a progress dialog's Cancel button raises."""
+
+
+def test_cancelling_the_demo_keeps_nothing(controller: Controller, clock: FakeClock) -> None:
+    def progress(done: int, total: int) -> None:
+        if done > total // 2:
+            raise Cancelled
+
+    with pytest.raises(Cancelled):
+        build_demo(controller, progress=progress)
+
+    assert Product.select().count() == 0
+    assert Customer.select().count() == 0
+    assert controller.clock is clock
+    build_demo(controller)  # the store is still new and empty: the demo can be built now
+    assert Product.select().count() == SIZES["small"].products
+
+
 def test_unknown_demo_size_is_refused(controller: Controller) -> None:
     with pytest.raises(UserError, match="Unknown demo size 'huge'"):
         build_demo(controller, size="huge")
