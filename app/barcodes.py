@@ -15,9 +15,12 @@ from biip.gs1_messages import GS1Message
 from biip.gtin import Gtin
 
 from app.errors import UserError
+from app.validation import MAX_QTY
 
 GTIN_LENGTHS = (8, 12, 13, 14)
 GROUP_SEPARATOR = "\x1d"
+#: The largest ``N*`` multiplier typed before a scan.
+MAX_MULTIPLIER = 10_000
 
 
 @dataclass(frozen=True)
@@ -87,34 +90,58 @@ class Scan:
     gtin: GtinCode | None
 
 
+def split_multiplier(text: str) -> tuple[int, str]:
+    """``"12*CODE"`` -> ``(12, "CODE")``; no ``*`` -> ``(1, text)`` (trimmed, and without
+    the group separators a scanner may send around a GS1 code).
+
+    Raises:
+        UserError: the part before ``*`` is not a whole number from 1 to 10000.
+    """
+    raw = text.strip().strip(GROUP_SEPARATOR).strip()
+    if "*" not in raw:
+        return 1, raw
+    head, _, rest = raw.partition("*")
+    head = head.strip()
+    if not head.isdigit() or not 0 < int(head) <= MAX_MULTIPLIER:
+        raise UserError(
+            f"{head!r}* is not a multiplier: type a whole number from 1 to "
+            f"{MAX_MULTIPLIER} followed by * before the scan.",
+            field="scan",
+        )
+    return int(head), rest.strip().strip(GROUP_SEPARATOR)
+
+
 def parse_scan(text: str) -> Scan:
     """Interpret scanned text: ``12*CODE`` multiplier, GS1-128 (01)+(37), GTIN, or SKU.
 
     Raises:
-        UserError: unreadable content or a wrong check digit.
+        UserError: unreadable content, a wrong check digit, or more units than one scan
+            may count (``MAX_QTY``).
     """
-    raw = text.strip().strip(GROUP_SEPARATOR)
-    multiplier = 1
-    if "*" in raw:
-        head, _, raw = raw.partition("*")
-        if not head.isdigit() or not 0 < int(head) <= 10_000:
-            raise UserError(
-                f"{head!r}* is not a multiplier: type a whole number from 1 to 10000 "
-                "followed by * before the scan.",
-                field="scan",
-            )
-        multiplier = int(head)
-        raw = raw.strip()
+    multiplier, raw = split_multiplier(text)
     if not raw:
-        raise UserError("Nothing was scanned after the multiplier.", field="scan")
+        raise UserError(
+            f"Nothing was scanned after {multiplier}*: scan the item right after typing it.",
+            field="scan",
+        )
     if raw.startswith("(") or (len(raw) > 14 and raw[:2] in ("01", "02") and raw.isascii()):
         gtin, count = _parse_gs1(raw)
-        return Scan(code=gtin.key, count=count * multiplier, gtin=gtin)
+        return Scan(code=gtin.key, count=_checked_count(count * multiplier, raw), gtin=gtin)
     if is_gtin_shaped(raw):
         gtin = parse_gtin(raw)
         return Scan(code=gtin.key, count=multiplier, gtin=gtin)
     code = normalize_barcode(raw)
     return Scan(code=code.key, count=multiplier, gtin=None)
+
+
+def _checked_count(count: int, raw: str) -> int:
+    if count > MAX_QTY:
+        raise UserError(
+            f"The scan {raw!r} stands for {count:,} units, more than one scan may count "
+            f"({MAX_QTY:,}): check the multiplier and the case label.",
+            field="scan",
+        )
+    return count
 
 
 def _parse_gs1(raw: str) -> tuple[GtinCode, int]:
@@ -128,9 +155,10 @@ def _parse_gs1(raw: str) -> tuple[GtinCode, int]:
     elements = message.element_strings
     gtin_element = elements.get(ai="01") or elements.get(ai="02")
     if gtin_element is not None and gtin_element.gtin is None:
+        reason = str(gtin_element.gtin_error).rstrip(".")
         raise UserError(
-            f"The case label {raw!r} has a bad product number ({gtin_element.gtin_error}). "
-            "Scan it again or scan the item itself.",
+            f"The case label {raw!r} has a product number that is not a valid GTIN "
+            f"({reason}). Scan it again or scan the item itself.",
             field="scan",
         )
     if gtin_element is None or gtin_element.gtin is None:

@@ -20,12 +20,12 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, NamedTuple
 
-from peewee import Case, IntegrityError, fn
+from peewee import JOIN, Case, IntegrityError, fn
 
 from app import eta
-from app.barcodes import normalize_barcode, parse_scan
+from app.barcodes import normalize_barcode, parse_scan, split_multiplier
 from app.clock import Clock, utcnow
-from app.errors import NotFound, ShortageDecisionNeeded, UserError
+from app.errors import NotFound, ShortageDecisionNeeded, UnknownCode, UserError
 from app.messaging import MessageLine, Outgoing, queue_message, queue_messages
 from app.models import (
     AuditEvent,
@@ -256,6 +256,51 @@ class ShippedLine:
     line_id: int
     sku: str
     qty: int
+
+
+@dataclass(frozen=True)
+class DraftSummary:
+    """A receipt being scanned in, neither committed nor discarded (to offer it back)."""
+
+    receipt_id: int
+    created_at: datetime
+    staff: str
+    purchase_order_id: int | None
+    lines: int  # distinct products
+    units: int
+
+
+@dataclass(frozen=True)
+class ScanOutcome:
+    """What one scan, added count or undo did to a draft receipt.
+
+    ``added`` is the units this scan added (for an undo: the units removed); ``total`` the
+    units of the product in the draft now; ``expected`` the purchase order's outstanding
+    units of the product (0 when it is not on the PO), ``None`` for a draft without a PO.
+    """
+
+    product_id: int
+    sku: str
+    name: str
+    added: int
+    total: int
+    expected: int | None
+
+
+@dataclass(frozen=True)
+class TallyRow:
+    """One product of a draft receipt: units scanned against units expected."""
+
+    product_id: int
+    sku: str
+    name: str
+    scanned: int
+    expected: int | None
+
+    @property
+    def difference(self) -> int | None:
+        """Scanned minus expected: above 0 is over, below 0 is under; ``None`` without PO."""
+        return None if self.expected is None else self.scanned - self.expected
 
 
 class Controller:
@@ -1000,6 +1045,352 @@ class Controller:
 
         return self._write(work)
 
+    # ------------------------------------------------------- receiving drafts
+    #
+    # A draft is a Receipt with status "draft"; every scan appends one ReceiptLine in its
+    # own short transaction, so the draft survives a crash and the rows' order is the scan
+    # order. Scans themselves are not audited (they are the draft's rows); opening, undo,
+    # hand corrections, discarding and committing are.
+
+    def open_draft_receipt(self, *, purchase_order_id: int | None = None) -> int:
+        """Start a draft receipt, against an open purchase order or none; returns its id."""
+
+        def work() -> int:
+            po = self._open_po(purchase_order_id) if purchase_order_id is not None else None
+            receipt_id = insert_row(
+                Receipt,
+                created_at=self.clock(),
+                status="draft",
+                staff=self.staff_id,
+                purchase_order=po.id if po else None,
+            )
+            self._audit(
+                "receipt.draft_open", "receipt", receipt_id, purchase_order=purchase_order_id
+            )
+            return receipt_id
+
+        return int(self._write(work))
+
+    def open_drafts(self) -> list[DraftSummary]:
+        """Drafts neither committed nor discarded, newest first (to offer them back)."""
+        query = (
+            Receipt.select(
+                Receipt.id,
+                Receipt.created_at,
+                Staff.name,
+                Receipt.purchase_order,
+                fn.COUNT(fn.DISTINCT(ReceiptLine.product)),
+                fn.COALESCE(fn.SUM(ReceiptLine.qty), 0),
+            )
+            .join(Staff)
+            .switch(Receipt)
+            .join(ReceiptLine, JOIN.LEFT_OUTER)
+            .where(Receipt.status == "draft")
+            .group_by(Receipt.id, Receipt.created_at, Staff.name, Receipt.purchase_order)
+            .order_by(Receipt.created_at.desc(), Receipt.id.desc())
+            .tuples()
+        )
+        as_datetime = Receipt.created_at.python_value
+        return [
+            DraftSummary(
+                receipt_id=int(rid),
+                created_at=as_datetime(created),
+                staff=str(staff),
+                purchase_order_id=int(po) if po is not None else None,
+                lines=int(lines),
+                units=int(units),
+            )
+            for rid, created, staff, po, lines, units in query
+        ]
+
+    def draft_scan(self, draft_id: int, text: str) -> ScanOutcome:
+        """Count one scan into a draft: ``12*`` multiplier, GS1-128 case label, GTIN or SKU.
+
+        Raises:
+            UnknownCode: a valid code no product has; nothing was written.
+            UserError: a wrong check digit or unreadable content, or a draft that is not
+                open; nothing was written.
+        """
+        product, count = self._scanned(text)
+        return self._draft_append(draft_id, product, count)
+
+    def draft_add(self, draft_id: int, product_id: int, qty: int) -> ScanOutcome:
+        """Append units of a known product to a draft (e.g. after linking an unknown code)."""
+        units = parse_quantity(qty)
+        row = run_cached("draft.product", _product_by_id_query, product_id).fetchone()
+        if row is None:
+            raise NotFound(f"There is no product with id {product_id}.", field="product")
+        return self._draft_append(draft_id, _ScannedProduct(*row), units)
+
+    def draft_undo_last(self, draft_id: int) -> ScanOutcome | None:
+        """Take back the newest row of a draft; ``None`` when the draft is empty."""
+
+        def work() -> ScanOutcome | None:
+            po_id = self._lock_draft(draft_id)
+            newest = (
+                ReceiptLine.select(ReceiptLine.id, ReceiptLine.product, ReceiptLine.qty)
+                .where(ReceiptLine.receipt == draft_id)
+                .order_by(ReceiptLine.id.desc())
+                .limit(1)
+                .tuples()
+                .first()
+            )
+            if newest is None:
+                return None
+            row_id, product_id, qty = newest
+            ReceiptLine.delete().where(ReceiptLine.id == row_id).execute()
+            product = _ScannedProduct(
+                *run_cached("draft.product", _product_by_id_query, product_id).fetchone()
+            )
+            left = self._draft_units(draft_id, product_id)
+            self._audit("receipt.undo", "receipt", draft_id, sku=product.sku, qty=qty, left=left)
+            return ScanOutcome(
+                product_id=product.id,
+                sku=product.sku,
+                name=product.name,
+                added=int(qty),
+                total=left,
+                expected=self._po_outstanding(po_id, product_id),
+            )
+
+        result: ScanOutcome | None = self._write(work)
+        return result
+
+    def draft_set_quantity(self, draft_id: int, product_id: int, qty: int) -> None:
+        """Correct a product's count in a draft by hand; 0 takes the product out.
+
+        The product keeps its place in the tally (its first row takes the new count).
+        """
+        units = 0 if str(qty).strip() == "0" else parse_quantity(qty)
+
+        def work() -> None:
+            self._lock_draft(draft_id)
+            row = run_cached("draft.product", _product_by_id_query, product_id).fetchone()
+            if row is None:
+                raise NotFound(f"There is no product with id {product_id}.", field="product")
+            rows = list(
+                ReceiptLine.select(ReceiptLine.id, ReceiptLine.qty)
+                .where(ReceiptLine.receipt == draft_id, ReceiptLine.product == product_id)
+                .order_by(ReceiptLine.id)
+                .tuples()
+            )
+            old = sum(int(q) for _id, q in rows)
+            if old == units:
+                return
+            ids = [row_id for row_id, _q in rows]
+            if units == 0:
+                ReceiptLine.delete().where(ReceiptLine.id.in_(ids)).execute()
+            elif ids:
+                ReceiptLine.update(qty=units).where(ReceiptLine.id == ids[0]).execute()
+                if ids[1:]:
+                    ReceiptLine.delete().where(ReceiptLine.id.in_(ids[1:])).execute()
+            else:
+                insert_row(ReceiptLine, receipt=draft_id, product=product_id, qty=units)
+            self._audit(
+                "receipt.set_quantity", "receipt", draft_id, sku=str(row[1]), old=old, new=units
+            )
+
+        self._write(work)
+
+    def draft_set_purchase_order(self, draft_id: int, purchase_order_id: int | None) -> None:
+        """Receive a draft against another open purchase order, or none (e.g. when its PO
+        was closed by another delivery while the draft was being scanned)."""
+
+        def work() -> None:
+            old = self._lock_draft(draft_id)
+            if purchase_order_id is not None:
+                self._open_po(purchase_order_id)
+            if old == purchase_order_id:
+                return
+            Receipt.update(purchase_order=purchase_order_id).where(Receipt.id == draft_id).execute()
+            self._audit("receipt.set_po", "receipt", draft_id, old=old, new=purchase_order_id)
+
+        self._write(work)
+
+    def draft_tally(self, draft_id: int) -> list[TallyRow]:
+        """Per product: scanned and expected units, in first-scan order, then the draft's
+        PO products not scanned yet (in the PO's order)."""
+        receipt = Receipt.get_or_none(Receipt.id == draft_id)
+        if receipt is None:
+            raise NotFound(f"There is no draft receipt {draft_id}.", field="receipt")
+        po_id = receipt.purchase_order_id
+        first = fn.MIN(ReceiptLine.id)
+        scanned = list(
+            ReceiptLine.select(Product.id, Product.sku, Product.name, fn.SUM(ReceiptLine.qty))
+            .join(Product)
+            .where(ReceiptLine.receipt == draft_id)
+            .group_by(Product.id, Product.sku, Product.name)
+            .order_by(first)
+            .tuples()
+        )
+        expected: dict[int, tuple[str, str, int]] = {}
+        if po_id is not None:
+            outstanding = PurchaseOrderLine.qty_ordered - PurchaseOrderLine.qty_received
+            for pid, sku, name, units in (
+                PurchaseOrderLine.select(Product.id, Product.sku, Product.name, fn.SUM(outstanding))
+                .join(Product)
+                .where(
+                    PurchaseOrderLine.purchase_order == po_id,
+                    PurchaseOrderLine.qty_ordered > PurchaseOrderLine.qty_received,
+                )
+                .group_by(Product.id, Product.sku, Product.name)
+                .order_by(fn.MIN(PurchaseOrderLine.id))
+                .tuples()
+            ):
+                expected[int(pid)] = (str(sku), str(name), int(units))
+        rows = [
+            TallyRow(
+                product_id=int(pid),
+                sku=str(sku),
+                name=str(name),
+                scanned=int(units),
+                expected=None if po_id is None else expected.pop(int(pid), ("", "", 0))[2],
+            )
+            for pid, sku, name, units in scanned
+        ]
+        rows.extend(
+            TallyRow(product_id=pid, sku=sku, name=name, scanned=0, expected=units)
+            for pid, (sku, name, units) in expected.items()
+        )
+        return rows
+
+    def discard_draft(self, draft_id: int) -> None:
+        """Give up a draft receipt: nothing goes into stock; the draft is kept, marked
+        discarded, for the audit trail."""
+
+        def work() -> None:
+            self._lock_draft(draft_id)
+            lines = (
+                ReceiptLine.select(Product.sku, fn.SUM(ReceiptLine.qty))
+                .join(Product)
+                .where(ReceiptLine.receipt == draft_id)
+                .group_by(Product.sku)
+                .tuples()
+            )
+            Receipt.update(status="discarded").where(Receipt.id == draft_id).execute()
+            self._audit(
+                "receipt.discard",
+                "receipt",
+                draft_id,
+                lines={str(sku): int(units) for sku, units in lines},
+            )
+
+        self._write(work)
+
+    def commit_draft(self, draft_id: int) -> ReceiptResult:
+        """Receive a draft: stock in, queues served, PO updated, customers told, all in one
+        transaction (``receive``, which audits it).
+
+        Raises:
+            UserError: the draft is empty, or was already committed or discarded.
+        """
+
+        def work() -> ReceiptResult:
+            po_id = self._lock_draft(draft_id)
+            items = [
+                OrderItem(product_id=int(pid), qty=int(qty))
+                for pid, qty in ReceiptLine.select(ReceiptLine.product, ReceiptLine.qty)
+                .where(ReceiptLine.receipt == draft_id)
+                .order_by(ReceiptLine.id)
+                .tuples()
+            ]
+            if not items:
+                raise UserError(
+                    f"Draft receipt {draft_id} is empty: scan at least one item before "
+                    "receiving, or discard the draft.",
+                    field="lines",
+                )
+            # Nested: runs as a savepoint inside this transaction, so the lines read
+            # above are exactly the ones received.
+            return self.receive(items, purchase_order_id=po_id, draft_id=draft_id)
+
+        result: ReceiptResult = self._write(work)
+        return result
+
+    def _scanned(self, text: str) -> tuple[_ScannedProduct, int]:
+        """The product a scan names and the units it stands for: by barcode, then SKU."""
+        try:
+            scan = parse_scan(text)
+        except UserError:
+            # The barcode rules refuse some codes a shop may use as SKUs (digits that look
+            # like a GTIN, a '/'): an exact SKU still counts.
+            multiplier, rest = split_multiplier(text)
+            found = self._product_by_sku(rest) if rest else None
+            if found is None:
+                raise
+            return found, multiplier
+        row = run_cached("draft.by_barcode", _product_by_barcode_query, scan.code).fetchone()
+        if row is not None:
+            return _ScannedProduct(*row), scan.count
+        display = scan.gtin.display if scan.gtin is not None else scan.code
+        for sku in dict.fromkeys((display, scan.code)):
+            found = self._product_by_sku(sku)
+            if found is not None:
+                return found, scan.count
+        raise UnknownCode(scan.code, display, scan.count)
+
+    @staticmethod
+    def _product_by_sku(sku: str) -> _ScannedProduct | None:
+        row = run_cached("draft.by_sku", _product_by_sku_query, sku).fetchone()
+        return _ScannedProduct(*row) if row is not None else None
+
+    def _draft_append(self, draft_id: int, product: _ScannedProduct, units: int) -> ScanOutcome:
+        def work() -> ScanOutcome:
+            po_id = self._lock_draft(draft_id)
+            total = self._draft_units(draft_id, product.id) + units
+            if total > MAX_QTY:
+                raise UserError(
+                    f"{product.sku} would reach {total:,} units on this receipt, more than "
+                    f"{MAX_QTY:,}: check the multiplier, or correct the count by hand.",
+                    field="qty",
+                )
+            insert_row(ReceiptLine, receipt=draft_id, product=product.id, qty=units)
+            return ScanOutcome(
+                product_id=product.id,
+                sku=product.sku,
+                name=product.name,
+                added=units,
+                total=total,
+                expected=self._po_outstanding(po_id, product.id),
+            )
+
+        result: ScanOutcome = self._write(work)
+        return result
+
+    def _lock_draft(self, draft_id: int) -> int | None:
+        """Check the draft is open and lock it until the transaction ends (so a scan and
+        a commit at two stations cannot interleave); returns its purchase order id."""
+        if self.store.is_sqlite:
+            cursor = run_cached("draft.state", _draft_state_query, draft_id)
+        else:
+            cursor = run_cached("draft.state.lock", _draft_state_locked_query, draft_id)
+        row = cursor.fetchone()
+        if row is None:
+            raise NotFound(f"There is no draft receipt {draft_id}.", field="receipt")
+        status, po_id = row
+        if status == "committed":
+            raise UserError(
+                f"Receipt {draft_id} was already received; start a new receipt to scan more.",
+                field="receipt",
+            )
+        if status != "draft":
+            raise UserError(
+                f"Draft receipt {draft_id} was {status}; start a new receipt.", field="receipt"
+            )
+        return int(po_id) if po_id is not None else None
+
+    @staticmethod
+    def _draft_units(draft_id: int, product_id: int) -> int:
+        row = run_cached("draft.units", _draft_units_query, draft_id, product_id).fetchone()
+        return int(row[0] or 0)
+
+    @staticmethod
+    def _po_outstanding(po_id: int | None, product_id: int) -> int | None:
+        if po_id is None:
+            return None
+        row = run_cached("draft.outstanding", _outstanding_query, po_id, product_id).fetchone()
+        return int(row[0] or 0)
+
     # ------------------------------------------------------------ allocation
 
     def _allocate(self, product_ids: Iterable[int], *, now: datetime) -> Allocation:
@@ -1468,6 +1859,56 @@ def _stock_query(*ids: int) -> Any:
 
 def _customer_name_query(customer_id: int) -> Any:
     return Customer.select(Customer.id, Customer.name).where(Customer.id == customer_id)
+
+
+class _ScannedProduct(NamedTuple):
+    """A product as a scan finds it."""
+
+    id: int
+    sku: str
+    name: str
+
+
+def _product_by_barcode_query(code: str) -> Any:
+    return (
+        Product.select(Product.id, Product.sku, Product.name)
+        .join(Barcode)
+        .where(Barcode.code == code)
+    )
+
+
+def _product_by_sku_query(sku: str) -> Any:
+    return Product.select(Product.id, Product.sku, Product.name).where(Product.sku == sku)
+
+
+def _product_by_id_query(product_id: int) -> Any:
+    return Product.select(Product.id, Product.sku, Product.name).where(Product.id == product_id)
+
+
+def _draft_state_query(draft_id: int) -> Any:
+    return Receipt.select(Receipt.status, Receipt.purchase_order).where(Receipt.id == draft_id)
+
+
+def _draft_state_locked_query(draft_id: int) -> Any:
+    return _draft_state_query(draft_id).for_update()
+
+
+def _draft_units_query(draft_id: int, product_id: int) -> Any:
+    return ReceiptLine.select(fn.SUM(ReceiptLine.qty)).where(
+        ReceiptLine.receipt == draft_id, ReceiptLine.product == product_id
+    )
+
+
+def _outstanding_query(po_id: int, product_id: int) -> Any:
+    """A product's units still to come on a purchase order (lines received in full or
+    over add nothing)."""
+    return PurchaseOrderLine.select(
+        fn.SUM(PurchaseOrderLine.qty_ordered - PurchaseOrderLine.qty_received)
+    ).where(
+        PurchaseOrderLine.purchase_order == po_id,
+        PurchaseOrderLine.product == product_id,
+        PurchaseOrderLine.qty_ordered > PurchaseOrderLine.qty_received,
+    )
 
 
 class _StockRow(NamedTuple):

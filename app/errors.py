@@ -59,3 +59,31 @@ class ShortageDecisionNeeded(UserError):
         super().__init__(text)
         self.shortages = shortages
         self.changed = changed
+
+
+class UnknownCode(NotFound):
+    """A valid scanned code that no product has (yet).
+
+    The receiving station offers to link it to a product or to add a new product, then
+    counts the units the scan stood for.
+
+    Attributes:
+        code: the canonical look-up key (a GTIN as 14 digits, or the internal code).
+        display: the code as scanned/printed, to pass to ``add_barcode`` or ``add_product``.
+        count: how many units the scan stood for (multiplier and case count applied).
+    """
+
+    code: str
+    display: str
+    count: int
+
+    def __init__(self, code: str, display: str, count: int) -> None:
+        units = "1 unit" if count == 1 else f"{count} units"
+        super().__init__(
+            f"No product has the barcode {display} ({units} scanned): link it to a product "
+            "or add a new product, then the units are counted.",
+            field="scan",
+        )
+        self.code = code
+        self.display = display
+        self.count = count
