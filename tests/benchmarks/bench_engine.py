@@ -1,19 +1,25 @@
 """Engine benchmark: build a big store through the controller and time each phase.
 
     .venv/bin/python tests/benchmarks/bench_engine.py [--scale 0.1] [--db PATH]
+                                                      [--orders-per-commit N]
 
 Every phase prints one JSON line: ``phase``, ``seconds``, ``rows``, ``rate`` (rows per
 second), ``peak_rss_mb`` (the process's peak resident memory so far) and, where a target
 applies, ``target`` and ``met``. A last ``summary`` line names the store file, which is
 kept (the UI benchmark reuses it) and overwritten by the next run.
 
-Phases at ``--scale 1``: 5,000 products (one GTIN each); 20,000 customers; 100,000 orders
+Phases at ``--scale 1``: the commit floor (how many durable commits per second the disk
+allows with the store's WAL + ``synchronous=FULL``; it caps orders/s, one commit each);
+5,000 products (one GTIN each); 20,000 customers; opening stock; 40 open purchase orders
+(so shortages get ETAs); 100,000 orders
 of 1-4 lines of which about 30 % are short (the customer mostly waits, sometimes cancels),
 so tens of thousands of lines wait; one receipt of 2,000 lines that serves most of their
 queues; the first page of the backorder list; ``check``.
 
 Every write goes through ``Controller`` in its own transaction, exactly as at the counter,
 so the figures include validation, ETAs, audit events, outbox messages and commits.
+``--orders-per-commit N`` groups N orders per transaction to show the engine's own speed
+without the disk's fsync per order.
 Not a test: pytest does not collect ``bench_*.py`` files (test_bench_smoke.py runs this
 script at a tiny scale and only checks its output).
 """
