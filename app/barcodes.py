@@ -120,6 +120,8 @@ def parse_scan(text: str) -> Scan:
     """
     multiplier, raw = split_multiplier(text)
     if not raw:
+        if "*" not in text:
+            raise UserError("The scan is empty: scan the item's barcode again.", field="scan")
         raise UserError(
             f"Nothing was scanned after {multiplier}*: scan the item right after typing it.",
             field="scan",
