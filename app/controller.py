@@ -26,6 +26,7 @@ from app import eta
 from app.barcodes import normalize_barcode, parse_scan, split_multiplier
 from app.clock import Clock, utcnow
 from app.errors import NotFound, ShortageDecisionNeeded, UnknownCode, UserError
+from app.fast_sql import insert_row, insert_rows, run_cached
 from app.messaging import MessageLine, Outgoing, queue_message, queue_messages
 from app.models import (
     AuditEvent,
@@ -42,9 +43,6 @@ from app.models import (
     Staff,
     StockMovement,
     Supplier,
-    insert_row,
-    insert_rows,
-    run_cached,
 )
 from app.store import Store
 from app.validation import (

@@ -18,13 +18,13 @@ from typing import Any
 
 from peewee import JOIN, fn
 
+from app.fast_sql import run_cached
 from app.models import (
     OrderLine,
     Product,
     PurchaseOrder,
     PurchaseOrderLine,
     Supplier,
-    run_cached,
 )
 
 CHUNK = 500

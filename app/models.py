@@ -13,9 +13,6 @@ Conventions that hold for every table:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
-
 from peewee import (
     SQL,
     AutoField,
@@ -24,7 +21,6 @@ from peewee import (
     DatabaseProxy,
     DateField,
     DateTimeField,
-    Field,
     ForeignKeyField,
     IntegerField,
     Model,
@@ -41,117 +37,6 @@ class BaseModel(Model):
     class Meta:
         database = database
         legacy_table_names = False
-
-
-def insert_row(model: type[BaseModel], **values: Any) -> int:
-    """``model.insert(**values).execute()`` for the busiest paths; returns the new id.
-
-    Peewee builds a statement's text anew on every call, which costs several times more
-    than running it; this builds it once per model and set of columns. Defaults and value
-    conversion are the model's own, so the row is exactly the one ``insert`` would write.
-    """
-    meta = model._meta
-    for default_field, default in meta.defaults.items():
-        if default_field.name not in values:
-            values[default_field.name] = default() if callable(default) else default
-    db = meta.database
-    returning = bool(db.returning_clause)
-    key = (meta.table_name, tuple(values), db.param, returning)
-    sql = _INSERT_SQL.get(key)
-    if sql is None:
-        columns = ", ".join(f'"{meta.fields[name].column_name}"' for name in values)
-        marks = ", ".join([db.param] * len(values))
-        sql = f'INSERT INTO "{meta.table_name}" ({columns}) VALUES ({marks})'
-        if returning:
-            sql += f' RETURNING "{meta.primary_key.column_name}"'
-        _INSERT_SQL[key] = sql
-    params = [_db_value(meta.fields[name], value) for name, value in values.items()]
-    cursor = db.execute_sql(sql, params)
-    return int(cursor.fetchone()[0] if returning else cursor.lastrowid)
-
-
-#: Statement text by (table, columns, parameter mark, returning) for ``insert_row``.
-_INSERT_SQL: dict[tuple[str, tuple[str, ...], str, bool], str] = {}
-
-
-def insert_rows(model: type[BaseModel], rows: Sequence[dict[str, Any]]) -> None:
-    """``model.insert_many(rows).execute()`` for big batches (a receipt's messages).
-
-    Every row must name the same fields. Multi-row INSERTs of a fixed size, their text
-    built once; the rows are exactly the ones ``insert_many`` would write.
-    """
-    if not rows:
-        return
-    meta = model._meta
-    defaults = {f.name: default for f, default in meta.defaults.items() if f.name not in rows[0]}
-    names = tuple(rows[0]) + tuple(defaults)
-    fields = [meta.fields[name] for name in names]
-    per_statement = max(_MAX_PARAMS // len(names), 1)
-    db = meta.database
-    for start in range(0, len(rows), per_statement):
-        batch = rows[start : start + per_statement]
-        params: list[Any] = []
-        for row in batch:
-            full = {**row}
-            for name, default in defaults.items():
-                full[name] = default() if callable(default) else default
-            params.extend(
-                _db_value(field, full[name]) for name, field in zip(names, fields, strict=True)
-            )
-        key = (meta.table_name, names, db.param, len(batch))
-        sql = _INSERT_MANY_SQL.get(key)
-        if sql is None:
-            columns = ", ".join(f'"{field.column_name}"' for field in fields)
-            one = "(" + ", ".join([db.param] * len(names)) + ")"
-            sql = f'INSERT INTO "{meta.table_name}" ({columns}) VALUES ' + ", ".join(
-                [one] * len(batch)
-            )
-            _INSERT_MANY_SQL[key] = sql
-        db.execute_sql(sql, params)
-
-
-def _db_value(field: Field, value: Any) -> Any:
-    """``field.db_value(value)``, skipped where it is the identity (an int for an integer
-    or key column, a str for a text column): a receipt converts a hundred thousand."""
-    if value is None or type(value) is _NATURAL.get(type(field)):
-        return value
-    return field.db_value(value)
-
-
-_NATURAL: dict[type[Field], type] = {
-    AutoField: int,
-    IntegerField: int,
-    ForeignKeyField: int,
-    CharField: str,
-    TextField: str,
-}
-
-#: Parameters per statement: within SQLite's oldest limit (999).
-_MAX_PARAMS = 990
-_INSERT_MANY_SQL: dict[tuple[str, tuple[str, ...], str, int], str] = {}
-
-
-def run_cached(key: str, build: Callable[..., Any], *args: Any) -> Any:
-    """Run the peewee query ``build(*args)`` but build its SQL text only once.
-
-    For the look-ups and updates done for every order: peewee builds a statement's text
-    anew on every call, which costs several times more than running it. ``build`` must use
-    exactly ``args`` as the statement's parameters, in order; that is checked when the text
-    is built, per ``key``, kind of database and number of arguments. Returns the cursor,
-    whose rows are plain tuples (values as the driver returns them).
-    """
-    db = database.obj
-    cache_key = (key, type(db), len(args))
-    sql = _CACHED_SQL.get(cache_key)
-    if sql is None:
-        sql, params = build(*args).sql()
-        if list(params) != list(args):
-            raise AssertionError(f"run_cached({key!r}): parameters {params} are not {args}")
-        _CACHED_SQL[cache_key] = sql
-    return db.execute_sql(sql, args)
-
-
-_CACHED_SQL: dict[tuple[str, type, int], str] = {}
 
 
 class Setting(BaseModel):
