@@ -35,7 +35,8 @@ from string import Template
 from typing import Any
 
 from app.errors import UserError
-from app.models import CustomerMessage, Setting, insert_row, insert_rows, run_cached
+from app.fast_sql import insert_row, insert_rows, run_cached
+from app.models import CustomerMessage, Setting
 from app.resources import resource_path
 
 EVENTS = ("backorder_confirmed", "ready", "cancelled", "eta_changed")
@@ -122,18 +123,20 @@ class StoreTexts:
     address: str = ""
     phone: str = ""
 
-    def contact_lines(self) -> list[str]:
+    @functools.cached_property
+    def contact_lines(self) -> tuple[str, ...]:
         """The address (one line per line typed) and the phone, for the message's foot."""
         lines = [line.strip() for line in self.address.splitlines() if line.strip()]
         if self.phone.strip():
             lines.append(f"Phone: {self.phone.strip()}")
-        return lines
+        return tuple(lines)
 
 
 def store_texts() -> StoreTexts:
     """The store's texts in one query (they are read for every message)."""
     found = dict(run_cached("messaging.store_texts", _texts_query, *STORE_TEXT_KEYS))
-    store_name = found.get("store_name", "").strip() or DEFAULT_STORE_NAME
+    # One line: it goes into subjects and the From header.
+    store_name = " ".join(found.get("store_name", "").split()) or DEFAULT_STORE_NAME
     return StoreTexts(
         store_name=store_name,
         signature=found.get("store_signature", "").strip() or f"Kind regards,\n{store_name}",
@@ -151,17 +154,17 @@ def _texts_query(*keys: str) -> Any:
 
 
 @functools.cache
-def _template(event: str) -> tuple[Template, Template]:
-    """The plain-text template of an event: (subject, body)."""
+def _template(event: str) -> Template:
+    """The plain-text template of an event (its first line is the subject)."""
     path = resource_path("messages", f"{event}.txt")
     text = _read_template(path)
-    head, _, body = text.partition("\n\n")
-    if not head.startswith("Subject:") or "\n" in head.strip():
+    head, blank, _ = text.partition("\n\n")
+    if not head.startswith("Subject:") or "\n" in head or not blank:
         raise UserError(
             f"The message template {path} must start with one 'Subject: ...' line followed "
             "by a blank line; fix the file (or restore it from the program) and try again."
         )
-    return Template(head.removeprefix("Subject:").strip()), Template(body)
+    return Template(text)
 
 
 @functools.cache
@@ -209,22 +212,21 @@ def render(
     """Subject and plain-text body of one message (``texts``: already read, when
     rendering many)."""
     texts = texts or store_texts()
-    subject_template, body_template = _template(event)
-    values = {
-        "store_name": texts.store_name,
-        "customer_name": customer_name,
-        "reason": reason or "not given",
-        "store_address": texts.address.strip(),
-        "store_phone": texts.phone.strip(),
-    }
-    # A subject is one header line: a line break in a setting must not split it.
-    subject = " ".join(subject_template.safe_substitute(values).split())
-    body = body_template.safe_substitute(
-        values,
-        lines="\n".join(line.render(event) for line in lines),
+    # One substitution for subject and body (this runs for every order that waits); the
+    # values a subject line may hold (store name, customer name, reason) are one line.
+    filled = _template(event).safe_substitute(
+        store_name=texts.store_name,
+        customer_name=customer_name,
+        reason=reason or "not given",
+        store_address=texts.address.strip(),
+        store_phone=texts.phone.strip(),
+        lines="\n".join([line.render(event) for line in lines]),
         signature=texts.signature,
-        store_contact="\n".join(texts.contact_lines()),
+        store_contact="\n".join(texts.contact_lines),
     )
+    head, _, body = filled.partition("\n\n")
+    # A subject is one header line: a line break in a setting must not split it.
+    subject = " ".join(head.removeprefix("Subject:").split())
     return subject, body.strip() + "\n"
 
 
@@ -238,8 +240,8 @@ def render_html(
 ) -> str:
     """The HTML part of one message; every customer, product and store text is escaped."""
     texts = texts or store_texts()
-    subject, _ = _template(event)
-    contact = texts.contact_lines()
+    subject, _ = render(event, customer_name=customer_name, lines=(), reason=reason, texts=texts)
+    contact = texts.contact_lines
     escaped = {
         "store_name": html.escape(texts.store_name),
         "customer_name": html.escape(customer_name),
@@ -249,7 +251,7 @@ def render_html(
     }
     return _html_template(event).safe_substitute(
         escaped,
-        subject=html.escape(" ".join(subject.safe_substitute(store_name=texts.store_name).split())),
+        subject=html.escape(subject),
         lines="<ul>\n" + "\n".join(line.render_html(event) for line in lines) + "\n</ul>",
         signature=_html_lines(texts.signature),
         store_contact=(
@@ -291,7 +293,10 @@ def plain_text_as_html(body: str) -> str:
     """Plain text as a minimal HTML page: paragraphs and line breaks kept, all escaped."""
     paragraphs = [p for p in body.strip().split("\n\n") if p.strip()]
     inner = "\n".join(f"<p>{_html_lines(p)}</p>" for p in paragraphs)
-    return f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head><body>\n{inner}\n</body></html>\n'
+    return (
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head><body>\n'
+        f"{inner}\n</body></html>\n"
+    )
 
 
 def queue_message(
