@@ -1,10 +1,10 @@
 """Start the desk: ``run_gui(args)`` is what ``python main.py`` runs without a subcommand.
 
-It reads ``--db`` (and ``--receiving``, which opens the main window for now), opens the
-store, applies the theme and shows the main window; a brand-new store is offered the demo
-shop. A store that cannot be opened is explained in a message box and the program exits
-with status 2, never with a traceback. Everything else lives in ``MainWindow`` so tests can
-build it directly.
+It reads ``--db`` (and ``--receiving``, which opens the receiving station instead of the
+main window), opens the store, applies the theme and shows the window; a brand-new store
+is offered the demo shop. A store that cannot be opened is explained in a message box and
+the program exits with status 2, never with a traceback. Everything else lives in
+``MainWindow`` and ``ReceivingWindow`` so tests can build them directly.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from types import TracebackType
 
 from PySide6.QtCore import QCoreApplication
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox
 
 from app import queries
 from app.controller import Controller
@@ -24,6 +24,7 @@ from app.errors import UserError
 from app.store import open_store
 from ui.context import DeskContext
 from ui.main_window import APP_TITLE, APPLICATION, ORGANISATION, MainWindow
+from ui.receiving.window import ReceivingWindow
 from ui.theme import apply_theme
 
 EXIT_STORE_PROBLEM = 2
@@ -69,6 +70,13 @@ def _show_unexpected(
     box.exec()
 
 
+def first_window(ctx: DeskContext, options: argparse.Namespace) -> QMainWindow:
+    """The window the desk opens with: the receiving station for ``--receiving``."""
+    if options.receiving:
+        return ReceivingWindow(ctx)
+    return MainWindow(ctx)
+
+
 def run_gui(args: list[str]) -> int:
     """Open the desk; returns the exit status."""
     options, qt_args = parse_gui_args(args)
@@ -86,7 +94,7 @@ def run_gui(args: list[str]) -> int:
         store.close()
         return EXIT_STORE_PROBLEM
     ctx = DeskContext(store, controller)
-    window = MainWindow(ctx)
+    window = first_window(ctx, options)
     window.show()
     sys.excepthook = _show_unexpected
     demo_loader = None

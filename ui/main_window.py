@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from app import queries
 from ui.context import DeskContext
+from ui.receiving.window import ReceivingWindow
 from ui.section import Section
 from ui.sections.backorders import BackordersSection
 from ui.sections.customers import CustomersSection
@@ -143,6 +144,12 @@ class MainWindow(QMainWindow):
         self.new_order_action = self._action(
             "&New order…", "Ctrl+N", "Start a new order at the counter", self.new_order
         )
+        self.receiving_action = self._action(
+            "&Receiving…",
+            "Ctrl+R",
+            "Open the receiving station: scan goods in and fill waiting orders",
+            self.open_receiving,
+        )
         self.refresh_action = self._action(
             "&Refresh", "F5", "Read the current list again from the store", self.refresh
         )
@@ -175,6 +182,7 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
         file_menu.addAction(self.new_order_action)
+        file_menu.addAction(self.receiving_action)
         file_menu.addAction(self.refresh_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
@@ -280,6 +288,19 @@ class MainWindow(QMainWindow):
     def new_order(self) -> None:
         """Ctrl+N: ask for a new order; the Orders section opens its dialog."""
         self.ctx.new_order.emit(0)
+
+    def open_receiving(self) -> ReceivingWindow:
+        """Ctrl+R: show the receiving station (one window; raised if already open)."""
+        window = self.findChild(ReceivingWindow)
+        if window is None or not window.isVisible():
+            if window is not None:
+                window.deleteLater()
+            window = ReceivingWindow(self.ctx, self)
+            window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        window.show()
+        window.raise_()
+        window.activateWindow()
+        return window
 
     def refresh(self) -> None:
         """F5: read the open section and the status bar again."""
