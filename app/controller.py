@@ -33,6 +33,7 @@ from app.models import (
     Barcode,
     BaseModel,
     Customer,
+    CustomerMessage,
     Order,
     OrderLine,
     Product,
@@ -53,6 +54,9 @@ from app.validation import (
     parse_priority,
     parse_quantity,
 )
+
+#: How a customer can be told a message without e-mail (``Controller.mark_message_told``).
+TOLD_VIA = ("phone", "in person", "printed")
 
 
 class Decision(StrEnum):
@@ -1655,6 +1659,131 @@ class Controller:
             ).execute()
             changed.update({products[pid].sku: [0, merged[pid]] for pid in added})
         return changed
+
+    # ------------------------------------------------------- customer messages
+
+    def mark_message_told(self, message_id: int, *, via: str) -> None:
+        """Record that the customer was told a message without e-mail: by ``phone``,
+        ``in person`` or on paper (``printed``). Who and when are kept on the message and
+        in the audit log, so the order's timeline shows it.
+
+        Raises:
+            UserError: an unknown way of telling, a message already sent or told, or one
+                being handed to the mail server right now.
+        """
+        how = (via or "").strip().lower()
+        if how not in TOLD_VIA:
+            raise UserError(
+                f"How was the customer told? {via!r} is not one of: phone, in person, printed.",
+                field="via",
+            )
+
+        def work() -> None:
+            message = self._message(message_id)
+            if message.status == "sent":
+                raise UserError(
+                    f"Message {message_id} was already sent by e-mail on "
+                    f"{message.sent_at:%d %b %Y %H:%M} (UTC); there is nothing to record.",
+                    field="message",
+                )
+            if message.status == "told":
+                raise UserError(
+                    f"Message {message_id} is already marked as told ({message.told_via}).",
+                    field="message",
+                )
+            if message.status == "sending":
+                raise UserError(
+                    f"Message {message_id} is being handed to the mail server right now; "
+                    "wait a moment and look again.",
+                    field="message",
+                )
+            now = self.clock()
+            changed = (
+                CustomerMessage.update(
+                    status="told", told_via=how, told_by=self.staff_id, sent_at=now
+                )
+                .where(
+                    CustomerMessage.id == message_id,
+                    CustomerMessage.status == message.status,
+                )
+                .execute()
+            )
+            if not changed:
+                raise UserError(
+                    f"Message {message_id} changed meanwhile (another desk sent or marked "
+                    "it); look again.",
+                    field="message",
+                )
+            self._audit_message("message.told", message, via=how)
+
+        self._write(work)
+
+    def resend_message(self, message_id: int) -> None:
+        """Put a message back in the outbox to go by e-mail again, with the same
+        Message-ID (so the customer's mail program can recognise a copy): a person's
+        decision for one that may have been sent, failed, or should go once more.
+
+        Raises:
+            UserError: the customer has no e-mail address, or the message is already
+                waiting or being sent.
+        """
+
+        def work() -> None:
+            message = self._message(message_id)
+            if message.status in ("queued", "sending"):
+                raise UserError(
+                    f"Message {message_id} is already waiting to be sent.", field="message"
+                )
+            email = (message.customer.email or "").strip()
+            if not email:
+                raise UserError(
+                    f"{message.customer.name} has no e-mail address: add one to the "
+                    "customer first, or tell them by phone, in person or on paper and mark "
+                    "the message as told.",
+                    field="message",
+                )
+            changed = (
+                CustomerMessage.update(status="queued", last_error=None)
+                .where(
+                    CustomerMessage.id == message_id,
+                    CustomerMessage.status == message.status,
+                )
+                .execute()
+            )
+            if not changed:
+                raise UserError(
+                    f"Message {message_id} changed meanwhile; look again.", field="message"
+                )
+            self._audit_message("message.resend", message, was=message.status, to=email)
+
+        self._write(work)
+
+    def _message(self, message_id: int) -> CustomerMessage:
+        message = CustomerMessage.get_or_none(CustomerMessage.id == message_id)
+        if message is None:
+            raise NotFound(f"There is no message {message_id} in the outbox.", field="message")
+        return message
+
+    def _audit_message(self, action: str, message: CustomerMessage, **detail: Any) -> None:
+        """One audit event per order the message names, so each order's timeline shows
+        who told the customer what, and when."""
+        try:
+            named = json.loads(message.payload or "{}").get("order_ids") or []
+        except (ValueError, AttributeError):
+            named = []
+        orders = sorted(
+            {int(o) for o in named} | ({message.order_id} if message.order_id else set())
+        )
+        for order_id in orders:
+            self._audit(
+                action,
+                "order",
+                order_id,
+                message=message.id,
+                event=message.event,
+                subject=message.subject,
+                **detail,
+            )
 
     # ---------------------------------------------------------------- helpers
 
