@@ -192,12 +192,14 @@ def confirm_receive(qtbot: QtBot, window: ReceivingWindow) -> None:
     qtbot.keyClick(window.scan, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     box = window.confirm_box
     assert box is not None
+    activate(qtbot, box)
     qtbot.keyClick(box, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: window.stack.currentIndex() == RESULT_PAGE)
 
 
 def save_shot(widget: QWidget, folder: Path, name: str) -> Path:
     path = folder / f"{name}.png"
+    QApplication.processEvents()  # let word-wrapped labels take their height first
     assert widget.grab().save(str(path))
     if os.environ.get("BACKORDER_DESK_KEEP_SHOTS", "1") != "0":
         SHOTS.mkdir(parents=True, exist_ok=True)
@@ -465,6 +467,7 @@ def test_receive_against_the_po_fills_the_queue_and_shows_the_result(
     assert box is not None
     assert "17 units fewer than expected" in box.informativeText()
     assert "3 units more than expected" in box.informativeText()
+    activate(qtbot, box)
     qtbot.keyClick(box, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: window.stack.currentIndex() == RESULT_PAGE)
 
@@ -517,6 +520,7 @@ def test_receive_against_the_po_fills_the_queue_and_shows_the_result(
     assert "Saved the pick list" in view.note.text()
 
     # Enter starts the next receipt; a scanner key does too.
+    activate(qtbot, window)  # offscreen, closing the question does not reactivate it
     assert QApplication.focusWidget() is view.next_button
     qtbot.keyClick(view.next_button, Qt.Key.Key_Return)
     assert window.stack.currentIndex() == SCAN_PAGE
@@ -544,9 +548,12 @@ def test_a_scan_on_the_result_screen_starts_the_next_receipt(qtbot: QtBot, dock:
     window = open_station(qtbot, dock.ctx)
     scan(qtbot, window, "SCR-40")
     confirm_receive(qtbot, window)
-    qtbot.keyClicks(QApplication.focusWidget(), dock.hinge_gtin)
+    activate(qtbot, window)
+    assert QApplication.focusWidget() is window.result_view.next_button
+    qtbot.keyClicks(window.result_view.next_button, dock.hinge_gtin)
+    assert QApplication.focusWidget() is window.scan
     assert window.stack.currentIndex() == SCAN_PAGE
-    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)
+    qtbot.keyClick(window.scan, Qt.Key.Key_Return)
     assert tally(window) == {"HNG-001": (1, None, "")}
 
 
@@ -602,6 +609,12 @@ def test_an_empty_receipt_is_not_left_behind_and_new_keeps_the_old(
     choose_po(qtbot, first, dock.po_id)  # opens a draft to show what is expected
     first.close()
     assert dock.controller.open_drafts() == []
+    # An empty draft left by another station (or a crash) is nothing to go back to.
+    elsewhere = dock.controller.open_draft_receipt(purchase_order_id=dock.po_id)
+    quiet = open_station(qtbot, dock.ctx)
+    assert quiet.draft_prompt is None
+    quiet.close()
+    dock.controller.discard_draft(elsewhere)
 
     second = open_station(qtbot, dock.ctx)
     scan(qtbot, second, "SCR-40")

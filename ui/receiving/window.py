@@ -24,7 +24,15 @@ import contextlib
 from datetime import date
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTime
-from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence, QShowEvent
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QFont,
+    QFontMetrics,
+    QKeyEvent,
+    QKeySequence,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QAbstractSpinBox,
@@ -58,7 +66,15 @@ from app.validation import MAX_QTY
 from ui import theme
 from ui.context import DeskContext
 from ui.receiving.result import ReceiptResultView, ReceivedProduct
-from ui.receiving.tally_model import PRODUCT, TallyLine, TallyModel
+from ui.receiving.tally_model import (
+    DIFFERENCE,
+    EXPECTED,
+    PRODUCT,
+    SCANNED,
+    SKU,
+    TallyLine,
+    TallyModel,
+)
 from ui.receiving.unknown_code import UnknownCodeDialog
 from ui.scan_field import ScanField
 
@@ -110,7 +126,7 @@ class DraftChoiceDialog(QDialog):
                 if several
                 else "A receipt was scanned but not received yet. Continue it?"
             )
-            + " Every scan in them is saved."
+            + (" Every scan in them is saved." if several else " Every scan in it is saved.")
         )
         text.setWordWrap(True)
         _scaled(text, 1.1)
@@ -182,6 +198,7 @@ class ReceivingWindow(QMainWindow):
         self.confirm_box: QMessageBox | None = None
         self._offered = False
         self._po_rows: dict[int, PurchaseOrderRow] = {}
+        self._staff_name = ctx.staff_name  # read once: the status bar shows it every scan
         self.setWindowTitle(WINDOW_TITLE)
         self.resize(1100, 720)
 
@@ -200,6 +217,7 @@ class ReceivingWindow(QMainWindow):
         self.say("Ready: scan the first item.", INFO, log=False)
         self._update()
         ctx.changed.connect(self._store_changed)
+        ctx.staff_changed.connect(self._staff_changed)
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(self)
@@ -262,8 +280,22 @@ class ReceivingWindow(QMainWindow):
         self.table.setAlternatingRowColors(True)
         self.table.setToolTip("Double-click or F2 to correct a count by hand")
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # Widths from the font, not from the rows: sizing to contents reads every row on
+        # every scan, which a long delivery turns into a visible lag.
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(PRODUCT, QHeaderView.ResizeMode.Stretch)
+        metrics = self.table.fontMetrics()
+        bold = QFont(self.table.font())
+        bold.setBold(True)
+        bold_metrics = QFontMetrics(bold)
+        pad = 3 * metrics.averageCharWidth()
+        for column, sample in (
+            (SKU, "HNG-00000"),
+            (SCANNED, "Scanned"),
+            (EXPECTED, "Expected"),
+            (DIFFERENCE, "000 not ordered"),
+        ):
+            self.table.setColumnWidth(column, bold_metrics.horizontalAdvance(sample) + pad)
         self.table.activated.connect(lambda _index: self.correct_quantity())
         tally_title = QLabel("&Tally")
         tally_title.setBuddy(self.table)
@@ -296,7 +328,9 @@ class ReceivingWindow(QMainWindow):
         splitter.addWidget(left)
         splitter.addWidget(right)
         splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
+        splitter.setStretchFactor(1, 1)
+        # The tally matters most; the log only needs room for a short sentence per line.
+        self.log.setMinimumWidth(28 * self.log.fontMetrics().averageCharWidth())
 
         self.undo_button = QPushButton()
         self.correct_button = QPushButton()
@@ -462,7 +496,13 @@ class ReceivingWindow(QMainWindow):
 
     def offer_drafts(self) -> None:
         """If unfinished receipts exist, ask whether to continue one (newest first)."""
-        drafts = [d for d in self.controller.open_drafts() if d.receipt_id != self.draft_id]
+        # An empty draft (a purchase order picked, nothing scanned) has nothing to go back
+        # to; it may also be another station's, just opened, so it is left alone.
+        drafts = [
+            d
+            for d in self.controller.open_drafts()
+            if d.receipt_id != self.draft_id and d.units > 0
+        ]
         if not drafts:
             return
         prompt = DraftChoiceDialog(drafts, self)
@@ -574,7 +614,20 @@ class ReceivingWindow(QMainWindow):
             self.tally.clear()
         else:
             self.tally.reset(self.controller.draft_tally(self.draft_id), newest=newest)
+            for line in self.tally.lines:
+                self._fit_sku(line.sku)
         self._update()
+
+    def _fit_sku(self, sku: str) -> None:
+        """Widen the SKU column for a long SKU (it never shrinks while scanning)."""
+        bold = QFont(self.table.font())
+        bold.setBold(True)
+        wanted = (
+            QFontMetrics(bold).horizontalAdvance(sku)
+            + 3 * self.table.fontMetrics().averageCharWidth()
+        )
+        if wanted > self.table.columnWidth(SKU):
+            self.table.setColumnWidth(SKU, wanted)
 
     # ------------------------------------------------------------------ scanning
 
@@ -595,6 +648,7 @@ class ReceivingWindow(QMainWindow):
 
     def _counted(self, outcome: ScanOutcome, *, before: str = "") -> None:
         row = self.tally.apply(outcome)
+        self._fit_sku(outcome.sku)
         self.table.scrollTo(self.tally.index(row, PRODUCT))
         text = f"+{outcome.added:,} {outcome.name} ({outcome.sku}) — {outcome.total:,} scanned"
         kind = OK
@@ -974,8 +1028,12 @@ class ReceivingWindow(QMainWindow):
             else "No receipt open yet: the first scan starts one"
         )
         self.status_label.setText(
-            f"{draft} · Signed in: {self.ctx.staff_name} · Store: {self.ctx.store.describe()}"
+            f"{draft} · Signed in: {self._staff_name} · Store: {self.ctx.store.describe()}"
         )
+
+    def _staff_changed(self) -> None:
+        self._staff_name = self.ctx.staff_name
+        self._update()
 
     def _store_changed(self) -> None:
         # Another station may have opened or closed purchase orders; keep the picker fresh
