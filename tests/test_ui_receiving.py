@@ -544,10 +544,50 @@ def test_receiving_the_whole_po_closes_it(qtbot: QtBot, dock: Dock) -> None:
     assert window.po_combo.findData(dock.po_id) == -1
 
 
+def test_the_po_can_be_chosen_after_scanning_and_changed_when_it_closes_meanwhile(
+    qtbot: QtBot, dock: Dock
+) -> None:
+    window = open_station(qtbot, dock.ctx)
+    scan(qtbot, window, f"4*{dock.hinge_gtin}")
+    assert tally(window) == {"HNG-001": (4, None, "")}
+    choose_po(qtbot, window, dock.po_id)  # the receipt keeps its scans, now against the PO
+    assert tally(window)["HNG-001"] == (4, 10, "6 short")
+    assert "39 units expected" in window.feedback_text
+    # Another station receives the whole PO while this one is still scanning.
+    dock.controller.receive(
+        [OrderItem(dock.hinge, 10), OrderItem(dock.hook, 24), OrderItem(dock.screws, 5)],
+        purchase_order_id=dock.po_id,
+    )
+    window.scan.setFocus()
+    qtbot.keyClick(window.scan, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    box = window.confirm_box
+    assert box is not None
+    activate(qtbot, box)
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    assert window.stack.currentIndex() == SCAN_PAGE
+    assert window.feedback_kind == ERROR
+    assert "Choose another purchase order or none (Ctrl+O)" in window.feedback_text
+    # The picker says the PO is no longer open; "none" is the way out.
+    activate(qtbot, window)
+    dock.ctx.poll()  # the desk notices the other station's write (it polls every 2 s)
+    assert "no longer open" in window.po_combo.currentText()
+    window.po_combo.setFocus()
+    qtbot.keyClick(window.po_combo, Qt.Key.Key_Home)
+    assert window.po_id is None
+    assert tally(window) == {"HNG-001": (4, None, "")}
+    confirm_receive(qtbot, window)
+    assert queries.stock_figures(dock.hinge).on_hand == 14
+
+
 def test_a_scan_on_the_result_screen_starts_the_next_receipt(qtbot: QtBot, dock: Dock) -> None:
     window = open_station(qtbot, dock.ctx)
     scan(qtbot, window, "SCR-40")
     confirm_receive(qtbot, window)
+    view = window.result_view
+    assert "all of it is for the shelf" in view.summary.text()
+    assert view.pick_table.rowCount() == 0
+    assert not view.preview_action.isEnabled()  # nothing to pick or pack
+    assert "nothing to pick" in view.preview_button.toolTip()
     activate(qtbot, window)
     assert QApplication.focusWidget() is window.result_view.next_button
     qtbot.keyClicks(window.result_view.next_button, dock.hinge_gtin)

@@ -253,7 +253,8 @@ class UnknownCodeDialog(QDialog):
     def _link(self) -> None:
         if self._timer.isActive() or self.results.count() == 0:
             self.search_now()
-        item = self.results.currentItem()
+        row = self.results.currentRow()
+        item = self.results.item(row) if row >= 0 else None
         if item is None:
             self.message.setText(
                 "Choose the product first: type part of its SKU or name."
@@ -286,10 +287,10 @@ class UnknownCodeDialog(QDialog):
                 supplier_id=self.supplier_id,
             )
         except UserError as error:
-            note = self.field_messages.get(error.field or "")
-            if note is not None:
-                note.setText(str(error))
-                note.show()
+            field_note = self.field_messages.get(error.field or "")
+            if field_note is not None:
+                field_note.setText(str(error))
+                field_note.show()
                 {"sku": self.sku, "name": self.name, "price": self.price}[
                     error.field or ""
                 ].setFocus()
