@@ -31,7 +31,7 @@ from typing import Any, NoReturn, TextIO
 
 from peewee import JOIN, OperationalError, fn
 
-from app import eta, queries
+from app import eta, purchasing, queries
 from app.check import run_checks
 from app.clock import to_local, utcnow
 from app.controller import Allocation, Controller, Decision, FilledLine, OrderItem, Shortage
@@ -71,6 +71,7 @@ COMMANDS: frozenset[str] = frozenset(
         "stock",
         "check",
         "demo",
+        "reorder",
     }
 )
 
@@ -484,11 +485,16 @@ def order_add(args: argparse.Namespace, session: Session, out: Output) -> int:
     waiting_ids = [line.line_id for line in placed.lines if line.waiting]
     etas = eta.line_etas(waiting_ids)
     if out.as_json:
+        undated = {line.line_id: line.product_id for line in placed.lines if line.waiting}
+        undated = {lid: pid for lid, pid in undated.items() if etas.get(lid) is None}
+        estimates = eta.lead_time_estimates(undated.values(), to_local(utcnow()).date())
         doc = placed.as_dict()
         doc["customer"] = customer.name
         for line_doc in doc["lines"]:
             day = etas.get(line_doc["line_id"])
             line_doc["eta"] = day.isoformat() if day else None
+            guess = estimates.get(undated.get(line_doc["line_id"], 0))
+            line_doc["eta_estimate"] = guess[0].isoformat() if guess else None
         out.document(doc)
         return EXIT_OK
     reserved = sum(line.reserved for line in placed.lines)
@@ -694,7 +700,7 @@ def backorders(args: argparse.Namespace, session: Session, out: Output) -> int:
                     row.priority,
                     to_local(row.placed_at).date(),
                     row.days_waiting(today),
-                    row.eta or "not dated",
+                    _eta_cell(row, today),
                 )
                 for row in page
             ]
@@ -706,6 +712,14 @@ def backorders(args: argparse.Namespace, session: Session, out: Output) -> int:
     else:
         out.say(f"\n{_plural(total, 'line')} waiting for {_plural(units, 'unit')}.")
     return EXIT_OK
+
+
+def _eta_cell(row: queries.BackorderRow, today: date) -> str:
+    """The booked date, else the lead-time estimate marked as one, else "not dated"."""
+    if row.eta:
+        return row.eta.isoformat()
+    estimate = row.estimate(today)
+    return f"~{estimate.isoformat()} (estimate)" if estimate else "not dated"
 
 
 def backorder_cancel(args: argparse.Namespace, session: Session, out: Output) -> int:
@@ -839,6 +853,150 @@ def po_list(args: argparse.Namespace, session: Session, out: Output) -> int:
         out.say(f"No {which}purchase orders.")
     else:
         out.say(f"\n{_plural(table.rows, which + 'purchase order')}.")
+    return EXIT_OK
+
+
+def po_delay(args: argparse.Namespace, session: Session, out: Output) -> int:
+    po_id = parse_id(args.po_id, what="Purchase order")
+    new_date = parse_date(args.date)
+    delay = session.controller.delay_purchase_order(po_id, new_date)
+    if out.as_json:
+        out.document(delay.as_dict())
+        return EXIT_OK
+    out.say(
+        f"Purchase order {po_id} is now expected {delay.new.isoformat()} "
+        f"(was {delay.old.isoformat()})."
+    )
+    if delay.customers_told:
+        out.say(
+            f"{_plural(delay.customers_told, 'customer')} will be told of a later date "
+            f"({_plural(delay.lines_later, 'line')}): see the outbox."
+        )
+    else:
+        out.say("No customer's date moved later than they were told.")
+    return EXIT_OK
+
+
+def po_confirm(args: argparse.Namespace, session: Session, out: Output) -> int:
+    po_id = parse_id(args.po_id, what="Purchase order")
+    po = session.controller.confirm_purchase_order(po_id)
+    expected = eta._as_date(po.expected_date)
+    if out.as_json:
+        out.document(
+            {"purchase_order_id": po_id, "status": po.status, "expected": expected.isoformat()}
+        )
+        return EXIT_OK
+    out.say(
+        f"Purchase order {po_id} is confirmed (open): its units count as incoming, "
+        f"expected {expected.isoformat()}."
+    )
+    return EXIT_OK
+
+
+def reorder(args: argparse.Namespace, session: Session, out: Output) -> int:
+    wanted = clean_text(args.create, what="Supplier", max_length=200) if args.create else None
+    session.store  # noqa: B018 - opens the store and binds the models
+    if wanted is not None:
+        return _reorder_create(wanted, session, out)
+    groups = purchasing.reorder_groups()
+    if out.as_json:
+        stream = JsonList(out, "groups")
+        for group in groups:
+            lines = purchasing.reorder_lines(group.supplier_id)
+            stream.add({**group.as_dict(), "lines": [line.as_dict() for line in lines]})
+        stream.close(total_units=sum(group.units for group in groups))
+        return EXIT_OK
+    if not groups:
+        out.say(
+            "Nothing to reorder: stock, incoming and drafts cover every queue and reorder point."
+        )
+        return EXIT_OK
+    for group in groups:
+        lead = (
+            f", usual lead time {_plural(group.lead_time_days, 'day')}"
+            if group.lead_time_days is not None
+            else ""
+        )
+        out.say(
+            f"{group.label}{lead}: {_plural(group.units, 'unit')} of "
+            f"{_plural(group.products, 'product')}"
+        )
+        table = Table(
+            out,
+            ["SKU", "Product", "Waiting", "Reorder pt", "Available", "Incoming", "Drafted", "Buy"],
+            right=[2, 3, 4, 5, 6, 7],
+            caps={0: 24, 1: 40},
+        )
+        for page in _reorder_pages(group.supplier_id):
+            table.page(
+                [
+                    (
+                        line.sku,
+                        line.name,
+                        line.waiting,
+                        line.reorder_point,
+                        line.available,
+                        line.incoming,
+                        line.drafted,
+                        line.units,
+                    )
+                    for line in page
+                ]
+            )
+        out.say("")
+    out.say("Buy = waiting + reorder point - available - incoming - drafted.")
+    out.say("Turn a supplier's list into a draft purchase order: reorder --create SUPPLIER")
+    return EXIT_OK
+
+
+def _reorder_pages(supplier_id: int | None) -> Iterator[list[purchasing.ReorderLine]]:
+    offset = 0
+    while True:
+        page = purchasing.reorder_lines(supplier_id, offset=offset, limit=PAGE)
+        if page:
+            yield page
+        if len(page) < PAGE:
+            return
+        offset += len(page)
+
+
+def _reorder_create(name: str, session: Session, out: Output) -> int:
+    supplier = Supplier.get_or_none(fn.LOWER(Supplier.name) == name.lower())
+    if supplier is None and name.isdigit():
+        supplier = Supplier.get_or_none(Supplier.id == int(name))
+    if supplier is None:
+        raise UserError(
+            f"No supplier is called {name!r}: run 'reorder' to see the suppliers with "
+            "something to order.",
+            field="supplier",
+        )
+    po = session.controller.create_reorder_draft(int(supplier.id))
+    lines = [
+        (str(sku), int(qty))
+        for sku, qty in PurchaseOrderLine.select(Product.sku, PurchaseOrderLine.qty_ordered)
+        .join(Product)
+        .where(PurchaseOrderLine.purchase_order == po.id)
+        .order_by(Product.sku)
+        .tuples()
+    ]
+    expected = eta._as_date(po.expected_date)
+    if out.as_json:
+        out.document(
+            {
+                "purchase_order_id": int(po.id),
+                "supplier": supplier.name,
+                "status": po.status,
+                "expected": expected.isoformat(),
+                "lines": [{"sku": sku, "qty": qty} for sku, qty in lines],
+            }
+        )
+        return EXIT_OK
+    units = sum(qty for _sku, qty in lines)
+    out.say(
+        f"Draft purchase order {po.id} for {supplier.name}: {_plural(units, 'unit')} of "
+        f"{_plural(len(lines), 'product')}, expected {expected.isoformat()}. It does not count "
+        f"as incoming until confirmed: po confirm {po.id}"
+    )
     return EXIT_OK
 
 
@@ -1020,9 +1178,27 @@ def build_parser() -> argparse.ArgumentParser:
     sub = command(pos, "list", po_list, "list purchase orders")
     sub.add_argument(
         "--status",
-        choices=["open", "closed", "cancelled", "all"],
+        choices=["draft", "open", "closed", "cancelled", "all"],
         default="open",
         help="which ones (default: open)",
+    )
+
+    sub = command(pos, "delay", po_delay, "the supplier will deliver later: move the date")
+    sub.add_argument("po_id", metavar="PO_ID")
+    sub.add_argument("date", metavar="YYYY-MM-DD", help="the day the supplier now promises")
+    sub = command(pos, "confirm", po_confirm, "send a draft: its units count as incoming")
+    sub.add_argument("po_id", metavar="PO_ID")
+
+    sub = command(
+        commands,
+        "reorder",
+        reorder,
+        "what to order, per supplier: waiting + reorder point - available - incoming - drafted",
+    )
+    sub.add_argument(
+        "--create",
+        metavar="SUPPLIER",
+        help="turn this supplier's suggestions into a draft purchase order",
     )
 
     stock = group("stock", "correct stock counts")

@@ -16,15 +16,15 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, NamedTuple
 
 from peewee import JOIN, Case, IntegrityError, fn
 
-from app import eta
+from app import eta, purchasing
 from app.barcodes import normalize_barcode, parse_scan, split_multiplier
-from app.clock import Clock, utcnow
+from app.clock import Clock, to_local, utcnow
 from app.errors import NotFound, ShortageDecisionNeeded, UnknownCode, UserError
 from app.fast_sql import insert_row, insert_rows, run_cached
 from app.messaging import MessageLine, Outgoing, queue_message, queue_messages
@@ -107,14 +107,37 @@ class Shortage:
     available: int
     short_by: int
     eta: date | None
+    #: When no purchase order covers the line: today + the supplier's usual lead time.
+    estimate: date | None = None
+    lead_time_days: int | None = None
+
+    @property
+    def estimated(self) -> bool:
+        """True when the only date is the lead-time estimate (no delivery is booked)."""
+        return self.eta is None and self.estimate is not None
+
+    def when(self) -> str:
+        """The date as a table shows it, an estimate marked as one."""
+        if self.eta:
+            return f"around {self.eta:%d %b %Y}"
+        if self.estimate:
+            return (
+                f"about {self.estimate:%d %b %Y} (estimate: supplier lead time "
+                f"{self.lead_time_days} days)"
+            )
+        return "no date yet"
 
     def sentence(self) -> str:
         """What the clerk can read to the customer."""
-        later = (
-            f"expected around {self.eta:%d %b}"
-            if self.eta
-            else "not dated yet (no delivery is booked)"
-        )
+        if self.eta:
+            later = f"expected around {self.eta:%d %b}"
+        elif self.estimate:
+            later = (
+                f"probably here around {self.estimate:%d %b} — no delivery is booked yet "
+                f"(the supplier usually takes {self.lead_time_days} days)"
+            )
+        else:
+            later = "not dated yet (no delivery is booked)"
         if self.available == 0:
             return f"None of the {self.asked} are in stock today; they are {later}."
         other = "the other one is" if self.short_by == 1 else f"the other {self.short_by} are"
@@ -129,6 +152,7 @@ class Shortage:
             "available": self.available,
             "short_by": self.short_by,
             "eta": self.eta.isoformat() if self.eta else None,
+            "eta_estimate": self.estimate.isoformat() if self.estimated and self.estimate else None,
         }
 
 
@@ -617,10 +641,10 @@ class Controller:
             # A change since the customer was told comes first: the whole new situation
             # is offered again, not just the lines that happen to lack a decision now.
             if seen is not None and _got_worse(seen, shortages):
-                raise ShortageDecisionNeeded(_dated(shortages, priority), changed=True)
+                raise ShortageDecisionNeeded(self._prompted(shortages, priority), changed=True)
             undecided = [s for s in shortages if s.product_id not in chosen]
             if undecided:
-                raise ShortageDecisionNeeded(_dated(undecided, priority))
+                raise ShortageDecisionNeeded(self._prompted(undecided, priority))
             waits = [s for s in shortages if chosen[s.product_id] is Decision.WAIT]
             short_by = {s.product_id: s for s in shortages}
             short_by.update((s.product_id, s) for s in _dated(waits, priority))
@@ -697,6 +721,10 @@ class Controller:
                     lines=waiting_lines,
                     now=now,
                 )
+                if priority > 0:
+                    # Served before lower-priority lines: their customers may hear later
+                    # dates. Priority 0, the everyday order, overtakes no one told a date.
+                    self._retell_etas([p for p, t in totals.items() if t["waiting"]], now=now)
             self._audit(
                 "order.place",
                 "order",
@@ -737,7 +765,23 @@ class Controller:
                         eta=None,
                     )
                 )
-        return _dated(result, priority) if dated else result
+        return self._prompted(result, priority) if dated else result
+
+    def _prompted(self, shortages: Sequence[Shortage], priority: int) -> list[Shortage]:
+        """The shortages as the prompt shows them: queue-aware ETAs and, where no delivery
+        is booked, the supplier's lead-time estimate (marked as such; never stored)."""
+        dated = _dated(shortages, priority)
+        undated = [s.product_id for s in dated if s.eta is None]
+        if not undated:
+            return dated
+        estimates = eta.lead_time_estimates(undated, to_local(self.clock()).date())
+        return [
+            replace(s, estimate=when, lead_time_days=days)
+            if s.eta is None and s.product_id in estimates
+            else s
+            for s in dated
+            for when, days in [estimates.get(s.product_id, (None, None))]
+        ]
 
     def ship_order(self, order_id: int) -> list[ShippedLine]:
         """Ship every reserved unit of the order: the ready lines, and the part of
@@ -842,7 +886,9 @@ class Controller:
                 released=reserved,
                 reason=reason,
             )
-            return self._allocate([line.product_id], now=now)
+            allocation = self._allocate([line.product_id], now=now)
+            self._retell_etas([line.product_id], now=now)
+            return allocation
 
         return self._write(work)
 
@@ -867,6 +913,8 @@ class Controller:
 
         def work() -> None:
             line = self._line(line_id)
+            self.store.lock_products([line.product_id])
+            line = self._line(line_id)  # re-read under the lock
             if line.qty_waiting == 0:
                 raise UserError(
                     f"Line {line_id} is not waiting (it is {self._status(line)}); "
@@ -875,6 +923,8 @@ class Controller:
                 )
             OrderLine.update(priority=new).where(OrderLine.id == line_id).execute()
             self._audit("line.priority", "order_line", line_id, old=line.priority, new=new)
+            # Lines overtaken now come later: their customers are told.
+            self._retell_etas([line.product_id], now=self.clock())
 
         self._write(work)
 
@@ -948,6 +998,11 @@ class Controller:
             _add_per_id(Product, {pid: {"on_hand": qty} for pid, qty in merged.items()})
             closed = self._apply_to_po(po, merged) if po is not None else False
             allocation = self._allocate(list(merged), now=now)
+            if po is not None and not closed:
+                # What is still to come on this PO keeps its date; retelling keeps the
+                # dates told in step with the queue (a receipt itself only brings them
+                # forward, so this is cheap and usually tells no one).
+                self._retell_etas(merged, now=now)
             self._audit(
                 "receipt.commit",
                 "receipt",
@@ -971,6 +1026,12 @@ class Controller:
         po = PurchaseOrder.get_or_none(PurchaseOrder.id == po_id)
         if po is None:
             raise NotFound(f"There is no purchase order {po_id}.", field="po")
+        if po.status == "draft":
+            raise UserError(
+                f"Purchase order {po_id} is a draft (not yet sent to the supplier): confirm "
+                "it first, or receive without it.",
+                field="po",
+            )
         if po.status != "open":
             raise UserError(
                 f"Purchase order {po_id} is {po.status}; receive without it.", field="po"
@@ -1506,8 +1567,13 @@ class Controller:
         expected: date | None,
         items: Sequence[OrderItem],
         note: str = "",
+        draft: bool = False,
     ) -> PurchaseOrder:
-        """Book a purchase order; its units count as incoming for ETAs."""
+        """Book a purchase order; its units count as incoming for ETAs.
+
+        ``draft``: only write it down (status ``draft``): its units are not incoming until
+        ``confirm_purchase_order``.
+        """
         if expected is None:
             raise UserError(
                 "The expected date is missing: pick the day the supplier said the goods "
@@ -1521,12 +1587,13 @@ class Controller:
         def work() -> PurchaseOrder:
             if Supplier.get_or_none(Supplier.id == supplier_id) is None:
                 raise NotFound(f"There is no supplier {supplier_id}.", field="supplier")
+            self.store.lock_products(merged)
             self._products(list(merged))
             po = PurchaseOrder.create(
                 supplier=supplier_id,
                 expected_date=expected,
                 created_at=self.clock(),
-                status="open",
+                status="draft" if draft else "open",
                 staff=self.staff_id,
                 note=note,
             )
@@ -1536,8 +1603,10 @@ class Controller:
                     for pid, qty in merged.items()
                 ]
             ).execute()
+            if not draft:
+                self._retell_etas(merged, now=self.clock())
             self._audit(
-                "po.add",
+                "po.draft" if draft else "po.add",
                 "purchase_order",
                 po.id,
                 supplier=supplier_id,
@@ -1556,12 +1625,14 @@ class Controller:
         items: Sequence[OrderItem] | None = None,
         note: str | None = None,
     ) -> PurchaseOrder:
-        """Change an open purchase order's expected date, lines or note (ETAs follow).
+        """Change an open or draft purchase order's expected date, lines or note.
 
-        ``items``, when given, is the PO's whole new list of lines: products left out are
-        removed, new ones added. A product's quantity cannot go below the units already
-        received, nor can a product with received units be removed. A PO whose every line
-        is then received in full is closed.
+        ETAs follow an open PO's change, and customers whose lines now come later are
+        told (one "eta_changed" message each). ``items``, when given, is the PO's whole
+        new list of lines: products left out are removed, new ones added. A product's
+        quantity cannot go below the units already received, nor can a product with
+        received units be removed. An open PO whose every line is then received in full is
+        closed.
         """
         merged = _merge(items) if items is not None else None
         if merged is not None and not merged:
@@ -1571,12 +1642,14 @@ class Controller:
             po = PurchaseOrder.get_or_none(PurchaseOrder.id == po_id)
             if po is None:
                 raise NotFound(f"There is no purchase order {po_id}.", field="po")
-            if po.status != "open":
+            if po.status not in ("open", "draft"):
                 raise UserError(
                     f"Purchase order {po_id} is {po.status}; only an open purchase order "
                     "can be changed. Book a new one instead.",
                     field="po",
                 )
+            touched = set(self._po_products(po_id)) | set(merged or ())
+            self.store.lock_products(touched)
             changes: dict[str, Any] = {}
             if expected is not None and expected != eta._as_date(po.expected_date):
                 PurchaseOrder.update(expected_date=expected).where(
@@ -1598,9 +1671,13 @@ class Controller:
                 .where(PurchaseOrderLine.purchase_order == po_id)
                 .tuples()
             )
-            if all(received >= ordered for ordered, received in lines):
+            if po.status == "open" and all(received >= ordered for ordered, received in lines):
                 PurchaseOrder.update(status="closed").where(PurchaseOrder.id == po_id).execute()
                 changes["closed"] = True
+            if changes and po.status == "open":
+                told = self._retell_etas(touched, now=self.clock())
+                if told.customers:
+                    changes["customers_told"] = told.customers
             if changes:
                 self._audit("po.update", "purchase_order", po_id, **changes)
             return PurchaseOrder.get_by_id(po_id)
@@ -1659,6 +1736,218 @@ class Controller:
             ).execute()
             changed.update({products[pid].sku: [0, merged[pid]] for pid in added})
         return changed
+
+    def delay_purchase_order(self, po_id: int, new_date: date | None) -> PurchaseOrderDelay:
+        """The supplier will deliver later: move an open PO's expected date to ``new_date``.
+
+        The ETAs of its products follow, and every customer whose lines now come later
+        than they were told gets one "eta_changed" message (old and new date); audited.
+
+        Raises:
+            UserError: no such open PO, or the date is missing, past, or not later.
+        """
+        if new_date is None:
+            raise UserError(
+                "The new expected date is missing: give the day the supplier now promises.",
+                field="expected",
+            )
+
+        def work() -> PurchaseOrderDelay:
+            po = PurchaseOrder.get_or_none(PurchaseOrder.id == po_id)
+            if po is None:
+                raise NotFound(f"There is no purchase order {po_id}.", field="po")
+            if po.status != "open":
+                raise UserError(
+                    f"Purchase order {po_id} is {po.status}; only an open purchase order "
+                    "can be delayed.",
+                    field="po",
+                )
+            old = eta._as_date(po.expected_date)
+            today = to_local(self.clock()).date()
+            if new_date < today:
+                raise UserError(
+                    f"{new_date:%d %b %Y} has already passed: give the day the supplier now "
+                    "promises (today or later).",
+                    field="expected",
+                )
+            if new_date <= old:
+                raise UserError(
+                    f"Purchase order {po_id} is expected on {old:%d %b %Y}; a delay needs a "
+                    "later date (to bring it forward, edit the purchase order).",
+                    field="expected",
+                )
+            products = self._po_products(po_id)
+            self.store.lock_products(products)
+            PurchaseOrder.update(expected_date=new_date).where(PurchaseOrder.id == po_id).execute()
+            told = self._retell_etas(products, now=self.clock())
+            self._audit(
+                "po.delay",
+                "purchase_order",
+                po_id,
+                old=old.isoformat(),
+                new=new_date.isoformat(),
+                customers_told=told.customers,
+                lines_later=told.lines,
+            )
+            return PurchaseOrderDelay(
+                po_id=po_id,
+                old=old,
+                new=new_date,
+                customers_told=told.customers,
+                lines_later=told.lines,
+            )
+
+        result: PurchaseOrderDelay = self._write(work)
+        return result
+
+    def confirm_purchase_order(self, po_id: int) -> PurchaseOrder:
+        """Send a draft purchase order: it becomes open and its units count as incoming
+        (ETAs come forward; nobody is told of an earlier date); audited.
+
+        Raises:
+            UserError: not a draft, no lines, or its expected date has passed.
+        """
+
+        def work() -> PurchaseOrder:
+            po = PurchaseOrder.get_or_none(PurchaseOrder.id == po_id)
+            if po is None:
+                raise NotFound(f"There is no purchase order {po_id}.", field="po")
+            if po.status != "draft":
+                raise UserError(
+                    f"Purchase order {po_id} is {po.status}, not a draft: there is nothing "
+                    "to confirm.",
+                    field="po",
+                )
+            expected = eta._as_date(po.expected_date)
+            if expected < to_local(self.clock()).date():
+                raise UserError(
+                    f"Draft purchase order {po_id} is expected on {expected:%d %b %Y}, which "
+                    "has passed: set the day the supplier promises, then confirm.",
+                    field="expected",
+                )
+            products = self._po_products(po_id)
+            if not products:
+                raise UserError(f"Draft purchase order {po_id} has no lines.", field="lines")
+            self.store.lock_products(products)
+            PurchaseOrder.update(status="open").where(PurchaseOrder.id == po_id).execute()
+            self._retell_etas(products, now=self.clock())
+            self._audit("po.confirm", "purchase_order", po_id, expected=expected.isoformat())
+            return PurchaseOrder.get_by_id(po_id)
+
+        result: PurchaseOrder = self._write(work)
+        return result
+
+    def create_reorder_draft(self, supplier_id: int) -> PurchaseOrder:
+        """Turn a supplier's reorder suggestions (``app.purchasing``) into a draft purchase
+        order, expected after the supplier's usual lead time (a week when none is set).
+
+        A draft is not incoming until confirmed, but the reorder suggestions count it, so
+        the same units are not suggested twice.
+
+        Raises:
+            UserError: no such supplier, or nothing of theirs needs ordering.
+        """
+
+        def work() -> PurchaseOrder:
+            supplier = Supplier.get_or_none(Supplier.id == supplier_id)
+            if supplier is None:
+                raise NotFound(f"There is no supplier {supplier_id}.", field="supplier")
+            wanted = purchasing.reorder_lines(supplier_id)
+            if not wanted:
+                raise UserError(
+                    f"Nothing needs ordering from {supplier.name}: their products have "
+                    "enough stock, incoming or on drafts.",
+                    field="supplier",
+                )
+            days = supplier.lead_time_days
+            expected = to_local(self.clock()).date() + timedelta(
+                days=DRAFT_LEAD_DAYS if days is None else days
+            )
+            po: PurchaseOrder = self.add_purchase_order(
+                supplier_id=supplier_id,
+                expected=expected,
+                items=[OrderItem(line.product_id, min(line.units, MAX_QTY)) for line in wanted],
+                note="Drafted from the reorder suggestions",
+                draft=True,
+            )
+            return po
+
+        result: PurchaseOrder = self._write(work)
+        return result
+
+    def _po_products(self, po_id: int) -> list[int]:
+        return sorted(
+            int(pid)
+            for (pid,) in PurchaseOrderLine.select(PurchaseOrderLine.product)
+            .where(PurchaseOrderLine.purchase_order == po_id)
+            .distinct()
+            .tuples()
+        )
+
+    # ------------------------------------------------------------- ETAs told
+
+    def _retell_etas(self, product_ids: Iterable[int], *, now: datetime) -> Retold:
+        """After the queue or the incoming stock of these products changed, tell every
+        customer whose waiting lines now come later than the date they were told.
+
+        One "eta_changed" message per customer, listing all their lines that moved (old
+        and new date); ``eta_notified`` takes the new date; one audit event per line
+        (``eta.ETA_LATER``, which the backorder list reads to show the old date).
+
+        A date moving earlier is not announced and ``eta_notified`` keeps the date told:
+        the promise still holds, and a later "changed" message must quote the date the
+        customer actually heard. The backorder list shows the difference instead.
+        """
+        moves = eta.moved_lines(product_ids, keep=_later)
+        if not moves:
+            return Retold(customers=0, lines=0)
+        by_customer: dict[tuple[int, str], list[MessageLine]] = defaultdict(list)
+        by_date: dict[date | None, list[int]] = defaultdict(list)
+        for move in moves:
+            by_customer[(move.customer_id, move.customer)].append(
+                MessageLine(
+                    order_id=move.order_id,
+                    line_id=move.line_id,
+                    sku=move.sku,
+                    name=move.name,
+                    qty=move.waiting,
+                    eta=move.eta,
+                    old_eta=move.told,
+                )
+            )
+            by_date[move.eta].append(move.line_id)
+        queue_messages(
+            [
+                Outgoing(customer_id=cust_id, customer_name=name, event="eta_changed", lines=lines)
+                for (cust_id, name), lines in by_customer.items()
+            ],
+            now=now,
+        )
+        for day, line_ids in by_date.items():
+            for part in eta.chunks(line_ids):
+                OrderLine.update(eta_notified=day).where(OrderLine.id.in_(list(part))).execute()
+        insert_rows(
+            AuditEvent,
+            [
+                {
+                    "at": now,
+                    "staff": self.staff_id,
+                    "action": eta.ETA_LATER,
+                    "entity": "order_line",
+                    "entity_id": move.line_id,
+                    "detail": json.dumps(
+                        {
+                            "order": move.order_id,
+                            "old": move.told.isoformat() if move.told else None,
+                            "new": move.eta.isoformat() if move.eta else None,
+                        },
+                        sort_keys=True,
+                    ),
+                }
+                for move in moves
+            ],
+        )
+        return Retold(customers=len(by_customer), lines=len(moves))
 
     # ------------------------------------------------------- customer messages
 
@@ -1864,6 +2153,46 @@ class Controller:
             cancelled=line.qty_cancelled,
             ordered=line.qty_ordered,
         )
+
+
+@dataclass(frozen=True)
+class Retold:
+    """Who heard of a later ETA: customers messaged and lines whose date moved later."""
+
+    customers: int
+    lines: int
+
+
+@dataclass(frozen=True)
+class PurchaseOrderDelay:
+    """A delayed purchase order: its old and new expected dates, and who was told."""
+
+    po_id: int
+    old: date
+    new: date
+    customers_told: int
+    lines_later: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "purchase_order_id": self.po_id,
+            "old_expected": self.old.isoformat(),
+            "expected": self.new.isoformat(),
+            "customers_told": self.customers_told,
+            "lines_later": self.lines_later,
+        }
+
+
+#: Days until a reorder draft is expected when its supplier has no usual lead time.
+DRAFT_LEAD_DAYS = 7
+
+
+def _later(told: date | None, now: date | None) -> bool:
+    """Whether ``now`` breaks the promise ``told``: a later date, or no date any more.
+    A date where "no date yet" was told is better news, not a later one."""
+    if told is None:
+        return False
+    return now is None or now > told
 
 
 class _DryRun(Exception):

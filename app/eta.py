@@ -11,15 +11,17 @@ first two.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from peewee import JOIN, fn
 
 from app.fast_sql import run_cached
 from app.models import (
+    Customer,
+    Order,
     OrderLine,
     Product,
     PurchaseOrder,
@@ -28,6 +30,10 @@ from app.models import (
 )
 
 CHUNK = 500
+
+#: Audit action of a line whose ETA moved later than its customer was told (one event per
+#: line, detail ``{"order", "old", "new"}``): the backorder list shows the old date from it.
+ETA_LATER = "line.eta_later"
 
 
 @dataclass(frozen=True)
@@ -181,7 +187,107 @@ def supplier_lead_times(product_ids: Iterable[int]) -> dict[int, int]:
     return result
 
 
+@dataclass(frozen=True)
+class Moved:
+    """A waiting line whose ETA is not the date its customer was last told.
+
+    ``told`` is ``OrderLine.eta_notified`` (``None``: the customer was told "no date yet");
+    ``eta`` is the queue-aware ETA now (``None``: no open purchase order covers it).
+    """
+
+    line_id: int
+    order_id: int
+    customer_id: int
+    customer: str
+    product_id: int
+    sku: str
+    name: str
+    waiting: int
+    told: date | None
+    eta: date | None
+
+
+def moved_lines(
+    product_ids: Iterable[int],
+    keep: Callable[[date | None, date | None], bool] | None = None,
+) -> list[Moved]:
+    """The products' waiting lines whose ETA differs from what their customers were told.
+
+    ``keep(told, eta)`` narrows the result (the controller keeps the later ones); the
+    customer and product of a line are read only for the lines kept. Set-based: per chunk
+    of products one windowed query over their queues, plus their schedules; in serving
+    order within each product.
+    """
+    ids = sorted(set(product_ids))
+    if not ids:
+        return []
+    plans = schedules(ids)
+    cumulative = fn.SUM(OrderLine.qty_waiting).over(
+        partition_by=[OrderLine.product],
+        order_by=[OrderLine.priority.desc(), OrderLine.queued_at, OrderLine.id],
+    )
+    found: dict[int, tuple[date | None, date | None]] = {}
+    for part in chunks(ids):
+        query = (
+            OrderLine.select(OrderLine.id, OrderLine.product, OrderLine.eta_notified, cumulative)
+            .where(OrderLine.qty_waiting > 0, OrderLine.product.in_(list(part)))
+            .tuples()
+        )
+        for line_id, product_id, raw_told, cum in query:
+            told = _as_date(raw_told) if raw_told is not None else None
+            now = plans.get(product_id, EMPTY).eta_for(int(cum))
+            if now != told and (keep is None or keep(told, now)):
+                found[line_id] = (told, now)
+    result: list[Moved] = []
+    for part in chunks(sorted(found)):
+        query = (
+            OrderLine.select(
+                OrderLine.id,
+                Order.id,
+                Customer.id,
+                Customer.name,
+                Product.id,
+                Product.sku,
+                Product.name,
+                OrderLine.qty_waiting,
+            )
+            .join(Order)
+            .join(Customer)
+            .switch(OrderLine)
+            .join(Product)
+            .where(OrderLine.id.in_(list(part)))
+            .order_by(OrderLine.product, OrderLine.priority.desc(), OrderLine.queued_at)
+            .tuples()
+        )
+        for line_id, order_id, cust_id, cust_name, pid, sku, name, waiting in query:
+            told, now = found[line_id]
+            result.append(
+                Moved(
+                    line_id=line_id,
+                    order_id=order_id,
+                    customer_id=cust_id,
+                    customer=cust_name,
+                    product_id=pid,
+                    sku=sku,
+                    name=name,
+                    waiting=int(waiting),
+                    told=told,
+                    eta=now,
+                )
+            )
+    return result
+
+
 def _as_date(value: object) -> date:
     if isinstance(value, date):
         return value
     return date.fromisoformat(str(value)[:10])
+
+
+def lead_time_estimates(product_ids: Iterable[int], today: date) -> dict[int, tuple[date, int]]:
+    """For products whose supplier has a usual lead time: ``product_id -> (today + lead
+    time, lead time in days)``. An estimate, not a booked date: shown marked as such."""
+    return {
+        pid: (today + timedelta(days=days), days)
+        for pid, days in supplier_lead_times(product_ids).items()
+    }

@@ -6,15 +6,17 @@ store never loads a whole table into Python. Nothing here writes.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from peewee import JOIN, Expression, fn
 
 from app import eta
 from app.models import (
+    AuditEvent,
     Barcode,
     Customer,
     Order,
@@ -186,8 +188,24 @@ def stock_figures(product_id: int) -> StockFigures:
 
 
 @dataclass(frozen=True)
+class EtaMove:
+    """The last time a line's ETA moved later than its customer had been told: the date
+    they held before (``None``: none), the new one, and when they were told."""
+
+    old: date | None
+    new: date | None
+    at: datetime
+
+
+@dataclass(frozen=True)
 class BackorderRow:
-    """One waiting line in the queue, with what the clerk needs to act on it."""
+    """One waiting line in the queue, with what the clerk needs to act on it.
+
+    ``eta`` is the booked, queue-aware date (``None``: no purchase order covers the line);
+    ``eta_told`` the date its customer was last told; ``lead_time_days`` the supplier's
+    usual lead time, for an estimate when nothing is booked; ``eta_moved`` the last move
+    to a later date (``None``: never).
+    """
 
     line_id: int
     order_id: int
@@ -204,9 +222,23 @@ class BackorderRow:
     priority: int
     placed_at: datetime
     eta: date | None
+    eta_told: date | None = None
+    lead_time_days: int | None = None
+    eta_moved: EtaMove | None = None
 
     def days_waiting(self, today: date) -> int:
         return max((today - self.placed_at.date()).days, 0)
+
+    def estimate(self, today: date) -> date | None:
+        """Today + the supplier's lead time, when no delivery is booked (an estimate)."""
+        if self.eta is not None or self.lead_time_days is None:
+            return None
+        return today + timedelta(days=self.lead_time_days)
+
+    @property
+    def earlier_than_told(self) -> bool:
+        """The booked date now beats the one the customer holds (not announced)."""
+        return self.eta is not None and (self.eta_told is None or self.eta < self.eta_told)
 
     def as_dict(self, today: date) -> dict[str, Any]:
         return {
@@ -223,7 +255,13 @@ class BackorderRow:
             "placed_at": self.placed_at.isoformat(timespec="seconds") + "Z",
             "days_waiting": self.days_waiting(today),
             "eta": self.eta.isoformat() if self.eta else None,
+            "eta_estimate": _iso(self.estimate(today)),
+            "eta_told": _iso(self.eta_told),
         }
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
 
 
 #: Serving order: what the queue does, and the default view.
@@ -263,6 +301,7 @@ def _backorder_query(
             OrderLine.qty_waiting,
             OrderLine.priority,
             OrderLine.queued_at,
+            OrderLine.eta_notified,
         )
         .join(Order)
         .join(Customer)
@@ -336,6 +375,8 @@ def backorders(
         query = query.limit(limit)
     rows = list(query.tuples())
     etas = eta.line_etas(row[0] for row in rows)
+    lead_times = eta.supplier_lead_times(row[6] for row in rows if etas.get(row[0]) is None)
+    moves = eta_moves(row[0] for row in rows)
     return [
         BackorderRow(
             line_id=row[0],
@@ -353,9 +394,38 @@ def backorders(
             priority=row[12],
             placed_at=row[13],
             eta=etas.get(row[0]),
+            eta_told=eta._as_date(row[14]) if row[14] is not None else None,
+            lead_time_days=lead_times.get(row[6]),
+            eta_moved=moves.get(row[0]),
         )
         for row in rows
     ]
+
+
+def eta_moves(line_ids: Iterable[int]) -> dict[int, EtaMove]:
+    """The last move to a later ETA of each of these lines (the audit's ``ETA_LATER``
+    events, read through the audit's entity index)."""
+    ids = sorted(set(line_ids))
+    result: dict[int, EtaMove] = {}
+    for part in eta.chunks(ids):
+        query = (
+            AuditEvent.select(AuditEvent.entity_id, AuditEvent.at, AuditEvent.detail)
+            .where(
+                AuditEvent.entity == "order_line",
+                AuditEvent.entity_id.in_(list(part)),
+                AuditEvent.action == eta.ETA_LATER,
+            )
+            .order_by(AuditEvent.id)
+            .tuples()
+        )
+        for line_id, at, detail in query:
+            moved = json.loads(detail)
+            result[int(line_id)] = EtaMove(
+                old=date.fromisoformat(moved["old"]) if moved.get("old") else None,
+                new=date.fromisoformat(moved["new"]) if moved.get("new") else None,
+                at=at,
+            )
+    return result
 
 
 def last_change() -> int:

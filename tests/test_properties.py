@@ -71,6 +71,7 @@ class MLine:
     priority: int
     queued_at: datetime
     shipped: int = 0
+    told: date | None = None  # the ETA its customer was last told
 
     def queue_key(self) -> tuple[int, datetime, int]:
         return (-self.priority, self.queued_at, self.id)
@@ -147,6 +148,21 @@ class Model:
                 short = qty - available
                 result.append((pid, qty, available, short, self.eta_for(pid, ahead + short)))
         return result
+
+    def retell(self, pids: list[int]) -> None:
+        """Customers whose waiting lines of these products now come later than they were
+        told (a date, now a later one or none) hear it: one message per customer."""
+        etas = self.line_etas()
+        customers = set()
+        for line in self.lines.values():
+            if line.product in pids and line.waiting and line.told is not None:
+                now = etas[line.id]
+                if now is None or now > line.told:
+                    line.told = now
+                    customers.add(line.customer)
+        self.messages["eta_changed"] += len(customers)
+        if customers:
+            event("an ETA moved later: customers told")
 
     def allocate(self, pids: list[int]) -> tuple[set[int], set[int], dict[int, int]]:
         """Serve the queues in order; (fulfilled lines, partly filled lines, left per pid)."""
@@ -381,11 +397,14 @@ class ControllerMachine(RuleBasedStateMachine):
                 cancelled=cancelled,
                 priority=priority,
                 queued_at=self.clock.now,
+                told=short[pid][4] if waiting else None,
             )
             notified = OrderLine.get_by_id(placed_line.line_id).eta_notified
             assert notified == (short[pid][4] if waiting else None)
         if any_waiting:
             self.model.messages["backorder_confirmed"] += 1
+            if priority > 0:  # it overtook lower-priority lines
+                self.model.retell([pl.product_id for pl in placed.lines if pl.waiting])
         event("place order: placed, some waiting" if any_waiting else "place order: placed")
 
     @rule(
@@ -444,6 +463,8 @@ class ControllerMachine(RuleBasedStateMachine):
             target.open = any(received < ordered for ordered, received in target.lines.values())
             assert result.purchase_order_closed == (not target.open)
         self._check_allocation(result, self.model.allocate(list(merged)))
+        if target is not None and target.open:
+            self.model.retell(list(merged))
 
     @rule(which=pick, reason=st.sampled_from(["", "changed mind"]))
     def cancel_line(self, which: int, reason: str) -> None:
@@ -459,6 +480,7 @@ class ControllerMachine(RuleBasedStateMachine):
         line.waiting = line.reserved = 0
         self.model.messages["cancelled"] += 1
         self._check_allocation(result, self.model.allocate([line.product]))
+        self.model.retell([line.product])
 
     @rule(which=pick)
     def ship_order(self, which: int) -> None:
@@ -508,6 +530,7 @@ class ControllerMachine(RuleBasedStateMachine):
         event("set priority: done")
         self.desk.set_priority(line.id, priority)
         line.priority = priority
+        self.model.retell([line.product])
 
     @rule(
         items=st.lists(st.tuples(product_index, st.integers(1, 8)), min_size=1, max_size=2),
@@ -523,6 +546,33 @@ class ControllerMachine(RuleBasedStateMachine):
         for item in order_items:
             lines.setdefault(item.product_id, [0, 0])[0] += item.qty
         self.model.pos[po.id] = MPO(id=po.id, expected=expected, lines=lines)
+        self.model.retell(list(lines))
+
+    @rule(extra=st.integers(3, 10), days=st.integers(0, 4).map(lambda n: n * 7))
+    def order_what_the_queues_wait_for(self, extra: int, days: int) -> None:
+        """A purchase order for every queue and a few units more, so that lines placed
+        next are told dates (which delays and priorities can then break)."""
+        wanted = [
+            (index, self.model.waiting(pid) + extra)
+            for index, pid in enumerate(self.pids)
+            if self.model.waiting(pid) + extra
+        ]
+        if wanted:
+            self.add_purchase_order(wanted, days)
+
+    @rule(which=pick, weeks=st.integers(1, 2))
+    def delay_purchase_order(self, which: int, weeks: int) -> None:
+        """The supplier is late: customers whose lines now come later are told."""
+        open_pos = [po for _, po in sorted(self.model.pos.items()) if po.open]
+        if not open_pos:
+            event("nothing to delay")
+            return
+        target = open_pos[which % len(open_pos)]
+        later = target.expected + timedelta(days=7 * weeks)
+        event("delay purchase order")
+        self.desk.delay_purchase_order(target.id, later)
+        target.expected = later
+        self.model.retell(list(target.lines))
 
     # -------------------------------------------------------- invariants
 
@@ -565,6 +615,8 @@ class ControllerMachine(RuleBasedStateMachine):
             for pid in self.pids
         }
         assert eta.line_etas(list(self.model.lines)) == self.model.line_etas()
+        notified = dict(OrderLine.select(OrderLine.id, OrderLine.eta_notified).tuples())
+        assert notified == {line.id: line.told for line in self.model.lines.values()}
         statuses = dict(PurchaseOrder.select(PurchaseOrder.id, PurchaseOrder.status).tuples())
         assert statuses == {
             po.id: "open" if po.open else "closed" for po in self.model.pos.values()
