@@ -730,4 +730,11 @@ def describe_event(
             f"changed the queue priority of {sku or 'a line'} from {detail.get('old')} "
             f"to {detail.get('new')}"
         )
+    if action in ("message.told", "message.resend"):
+        subject = str(detail.get("subject") or "a message")
+        if action == "message.resend":
+            return f"put “{subject}” back in the outbox to go again by e-mail"
+        how = {"phone": "by phone", "in person": "in person", "printed": "on paper"}
+        via = str(detail.get("via") or "")
+        return f"told the customer {how.get(via, via)}: “{subject}”"
     return action.replace(".", " ")

@@ -1,6 +1,6 @@
 """The main window: navigation between the sections, menus, shortcuts and the status bar.
 
-The five sections are built once, up front, so each can listen to the context's signals
+The sections are built once, up front, so each can listen to the context's signals
 (``open_order``, ``open_customer``, ``new_order``) from the start. Window geometry and the
 open section are kept in ``QSettings`` (organisation ``backorder-desk``, INI format, so a
 test can redirect it with ``QSettings.setPath``).
@@ -29,11 +29,13 @@ from PySide6.QtWidgets import (
 
 from app import queries
 from ui.context import DeskContext
+from ui.dialogs.settings import SettingsDialog
 from ui.receiving.window import ReceivingWindow
 from ui.section import Section
 from ui.sections.backorders import BackordersSection
 from ui.sections.customers import CustomersSection
 from ui.sections.inventory import InventorySection
+from ui.sections.messages import MessagesSection
 from ui.sections.orders import OrdersSection
 from ui.sections.purchase_orders import PurchaseOrdersSection
 
@@ -48,6 +50,7 @@ SECTION_CLASSES: tuple[type[Section], ...] = (
     InventorySection,
     CustomersSection,
     PurchaseOrdersSection,
+    MessagesSection,
 )
 
 DEFAULT_SIZE = (1100, 700)
@@ -160,6 +163,12 @@ class MainWindow(QMainWindow):
         self.shortcuts_action = self._action(
             "&Keyboard shortcuts", "F1", "List every keyboard shortcut", self.show_shortcuts
         )
+        self.settings_action = self._action(
+            "&Settings…",
+            "Ctrl+,",
+            "The shop's name and address for messages, and the mail server",
+            self.open_settings,
+        )
         self.about_action = QAction("&About Backorder Desk", self)
         self.about_action.setToolTip("Version and what this program is for")
         self.about_action.triggered.connect(self.show_about)
@@ -188,6 +197,8 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.quit_action)
         edit_menu = bar.addMenu("&Edit")
         edit_menu.addAction(self.find_action)
+        edit_menu.addSeparator()
+        edit_menu.addAction(self.settings_action)
         view_menu = bar.addMenu("&View")
         for action in self.section_actions_by_index:
             view_menu.addAction(action)
@@ -301,6 +312,22 @@ class MainWindow(QMainWindow):
         window.raise_()
         window.activateWindow()
         return window
+
+    def open_settings(self) -> SettingsDialog:
+        """Ctrl+,: the settings dialog (non-blocking; one at a time)."""
+        dialog = self.findChild(SettingsDialog)
+        # A closed dialog is made afresh (it reads the saved settings), unless its test
+        # message is still on its way: its answer comes back to that dialog.
+        if dialog is not None and not dialog.isVisible() and not dialog.testing:
+            dialog.deleteLater()
+            dialog = None
+        if dialog is None:
+            dialog = SettingsDialog(self.ctx, self)
+        if not dialog.isVisible():
+            dialog.open()
+        dialog.raise_()
+        dialog.activateWindow()
+        return dialog
 
     def refresh(self) -> None:
         """F5: read the open section and the status bar again."""

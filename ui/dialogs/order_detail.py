@@ -125,6 +125,54 @@ def history_text(entry: HistoryEntry) -> str:
     return f"{when(entry.at)} — {text}"
 
 
+#: How the Messages tab names a message's status; "sent" and "told" add the time.
+MESSAGE_STATUS = {
+    "queued": "Queued",
+    "sending": "Sending…",
+    "failed": "Failed (see Messages)",
+    "uncertain": "May have been sent",
+    "sent": "Sent by e-mail",
+    "told": "Told",
+}
+TOLD_HOW = {"phone": "by phone", "in person": "in person", "printed": "on paper"}
+
+
+def message_status(message: MessageEntry) -> str:
+    """``Sent by e-mail 25 Nov 14:02``, ``Told by phone 25 Nov 14:05``, ``May have been sent``."""
+    text = MESSAGE_STATUS.get(message.status, message.status)
+    if message.status == "told":
+        text = f"Told {TOLD_HOW.get(message.told_via or '', message.told_via or '')}".strip()
+    if message.status in ("sent", "told") and message.sent_at:
+        text += f" {when(message.sent_at)}"
+    return text
+
+
+def message_events(messages: Sequence[MessageEntry]) -> list[HistoryEntry]:
+    """The timeline's entries for what became of each message (who told the customer by
+    phone or in person comes from the audit log, with the person's name)."""
+    entries = []
+    for message in messages:
+        subject = f"“{message.subject}”"
+        if message.status == "sent" and message.sent_at:
+            entries.append(HistoryEntry(message.sent_at, "", f"Sent by e-mail: {subject}"))
+        elif message.status == "uncertain":
+            entries.append(
+                HistoryEntry(
+                    message.created_at,
+                    "",
+                    f"{subject} may have been sent by e-mail (sending was cut off); "
+                    "a person decides in Messages",
+                )
+            )
+        elif message.status == "failed":
+            entries.append(
+                HistoryEntry(
+                    message.created_at, "", f"{subject} could not be sent by e-mail (see Messages)"
+                )
+            )
+    return entries
+
+
 def ship_summary(detail: OrderDetail) -> str:
     """What "Ship ready lines" would hand over now, in words."""
     ready = [line for line in detail.lines if line.reserved]
@@ -416,7 +464,9 @@ class OrderDetailView(QWidget):
         self.placed_label.setText(placed)
         self.ship_summary.setText(ship_summary(detail))
         self._fill_lines(detail.lines)
-        self._fill_history(detail.history)
+        self._fill_history(
+            sorted([*detail.history, *message_events(detail.messages)], key=lambda e: e.at)
+        )
         self._fill_messages(detail.messages)
 
     def _fill_lines(self, lines: Sequence[DetailLine]) -> None:
@@ -464,11 +514,7 @@ class OrderDetailView(QWidget):
         table = self.messages_table
         table.setRowCount(len(messages))
         for row, message in enumerate(messages):
-            status = message.status
-            if message.status == "sent" and message.sent_at:
-                status = f"sent {when(message.sent_at)}"
-            elif message.status == "told" and message.told_via:
-                status = f"told ({message.told_via})"
+            status = message_status(message)
             for column, value in enumerate(
                 [
                     when(message.created_at),
