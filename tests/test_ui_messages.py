@@ -547,6 +547,16 @@ def test_render_the_outbox_preview_and_settings(
     box.reject()
     assert outbox_queries.status_counts()["uncertain"] == 1
 
+    detail = OrderDetailView(ctx)
+    qtbot.addWidget(detail)
+    detail.resize(1000, 620)
+    detail.show()
+    qtbot.waitExposed(detail)
+    detail.show_order(carl_message.order_id)
+    save_shot(detail, tmp_path, "order_timeline_told")
+    detail.tabs.setCurrentIndex(1)
+    save_shot(detail, tmp_path, "order_timeline_messages")
+
     dialog = open_settings(qtbot, ctx)
     save_shot(dialog, tmp_path, "settings_shop")
     dialog.tabs.setCurrentIndex(1)
@@ -602,3 +612,35 @@ def test_alt_6_opens_messages_f9_sends_and_ctrl_comma_opens_settings(
     qtbot.keyClick(dialog, Qt.Key.Key_Escape)
     assert not dialog.isVisible()
     assert mail_settings.load().host == "127.0.0.1"  # Esc saved nothing, changed nothing
+
+
+def test_the_periodic_send_picks_up_after_a_restart_and_retries_failed_ones_less_often(
+    qtbot: QtBot, ctx: DeskContext, shop: Shop, server: MailServer
+) -> None:
+    ann = shop.customer("Ann Archer", "ann@example.com")
+    bob = shop.customer("Bob Baker", "bob@example.com")
+    shop.backorder(ann)
+    first = open_section(qtbot, ctx)
+    assert first.auto_send() is False  # no mail server set up: nothing is tried
+    assert CustomerMessage.get().status == "queued"
+    first.close()
+
+    # The desk is started again: the outbox is in the store, the first tick sends it.
+    use_server(server.port)
+    section = open_section(qtbot, ctx)
+    with qtbot.waitSignal(section.send_finished, timeout=30_000):
+        assert section.auto_send() is True
+    assert [r.rcpt_tos for r in server.received] == [["ann@example.com"]]
+
+    server.stop()
+    shop.backorder(bob)
+    with qtbot.waitSignal(section.send_finished, timeout=30_000):
+        assert section.auto_send() is True  # a new message goes at the next tick
+    assert statuses(section)["Bob Baker"] == "Failed"
+    server.start()
+    ticks = 0
+    while not section.auto_send():  # only failed ones wait: tried again less often
+        ticks += 1
+    assert 0 < ticks < 10
+    qtbot.waitUntil(lambda: not section.sending, timeout=30_000)
+    assert [r.rcpt_tos for r in server.received] == [["ann@example.com"], ["bob@example.com"]]

@@ -22,8 +22,10 @@ Actions:
   without e-mail and for stores without a mail server.
 
 Background sending: while the desk is open and a mail server is set up, the section runs
-a send every ``AUTO_SEND_SECONDS`` when something is waiting. Nothing is kept in memory:
-the outbox is in the store, so after a restart the first tick sends what was left.
+a send every ``AUTO_SEND_SECONDS`` when something is queued, and every
+``RETRY_EVERY_TICKS`` ticks when only failed messages wait. Nothing is kept in memory: the
+outbox is in the store, so after a restart the first tick sends what was left (a message a
+crash left half-sent becomes "may have been sent", for a person to decide).
 """
 
 from __future__ import annotations
@@ -87,6 +89,8 @@ from ui.worker import Progress, run_in_background
 SEARCH_DELAY_MS = 150
 #: How often the desk sends what waits in the outbox, when a mail server is set up.
 AUTO_SEND_SECONDS = 60
+#: Failed messages are tried again automatically every this many ticks (10 minutes).
+RETRY_EVERY_TICKS = 10
 
 EVENT_NAMES = {
     "backorder_confirmed": "Backorder confirmed",
@@ -285,6 +289,7 @@ class MessagesSection(Section):
     def __init__(self, ctx: DeskContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self.sending = False
+        self._ticks = 0
         self.print_dialog: QPrintPreviewDialog | None = None
         self.resend_box: QMessageBox | None = None
 
@@ -684,13 +689,21 @@ class MessagesSection(Section):
         self._update_actions()
         self.send_finished.emit(message)
 
-    def auto_send(self) -> None:
-        """The timer's tick: send when a mail server is set up and something waits."""
+    def auto_send(self) -> bool:
+        """The timer's tick: send when a mail server is set up and something waits.
+
+        New messages go at the next tick; failed ones only every ``RETRY_EVERY_TICKS``
+        ticks, so a server that is down for a day is not knocked on every minute (any
+        send, automatic or not, takes the failed ones along). True when a send started.
+        """
+        self._ticks += 1
         if self.sending or not self.mail_ready():
-            return
+            return False
         counts = outbox_queries.status_counts()
-        if counts["queued"] or counts["failed"]:
-            self.send_now()
+        retry_due = counts["failed"] and self._ticks % RETRY_EVERY_TICKS == 0
+        if counts["queued"] or retry_due:
+            return self.send_now()
+        return False
 
     def retry_selected(self) -> None:
         """Send now: a failed message goes again with every other one waiting."""
