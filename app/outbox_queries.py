@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from peewee import JOIN, Expression, fn
+from peewee import JOIN, Expression, Tuple, fn
 
 from app import messaging
 from app.errors import NotFound
@@ -123,6 +123,45 @@ _ROW_COLUMNS: tuple[Any, ...] = (
 )
 
 
+#: Statuses most of the outbox is in: filtering on them walks the newest-first index
+#: rather than the status index (which would sort tens of thousands of rows for one page).
+BULK_STATUSES = ("sent",)
+
+#: Sort keys that are never NULL, so a page can start after the last row shown.
+_KEYSET_SORTS = ("created", "customer", "status", "event", "subject")
+
+
+def _status_clause(status: str) -> Expression:
+    wanted = FILTERS.get(status)
+    if wanted is None:
+        raise ValueError(f"unknown outbox filter {status!r}")
+    if len(wanted) > 1:
+        return CustomerMessage.status.in_(list(wanted))
+    if wanted[0] in BULK_STATUSES:
+        # An expression hides the column from the planner (SQLite and PostgreSQL alike),
+        # so the newest-first index drives and the first page is found at once.
+        return fn.LOWER(CustomerMessage.status) == wanted[0]
+    return CustomerMessage.status == wanted[0]
+
+
+def _search_clause(search: str | None) -> Expression | None:
+    """The customer (name, e-mail or phone: looked up among the customers first, a small
+    table) or the order number (``12`` or ``#12``)."""
+    text = (search or "").strip().lower()
+    if not text:
+        return None
+    customers = Customer.select(Customer.id).where(
+        fn.LOWER(Customer.name).contains(text)
+        | fn.LOWER(Customer.email).contains(text)
+        | Customer.phone.contains(text)
+    )
+    clause: Expression = CustomerMessage.customer.in_(customers)
+    number = text.lstrip("#")
+    if number.isdigit() and len(number) < 12:
+        clause = clause | (CustomerMessage.order == int(number))
+    return clause
+
+
 def _outbox_query(
     columns: Sequence[Any], *, status: str | None, search: str | None, join_staff: bool
 ) -> Any:
@@ -134,31 +173,25 @@ def _outbox_query(
             Staff, JOIN.LEFT_OUTER, on=(CustomerMessage.told_by == Staff.id)
         )
     if status:
-        wanted = FILTERS.get(status)
-        if wanted is None:
-            raise ValueError(f"unknown outbox filter {status!r}")
-        query = query.where(
-            CustomerMessage.status == wanted[0]
-            if len(wanted) == 1
-            else CustomerMessage.status.in_(list(wanted))
-        )
-    text = (search or "").strip().lower()
-    if text:
-        clause: Expression = (
-            fn.LOWER(Customer.name).contains(text)
-            | fn.LOWER(Customer.email).contains(text)
-            | fn.LOWER(CustomerMessage.subject).contains(text)
-        )
-        number = text.lstrip("#")
-        if number.isdigit() and len(number) < 12:
-            clause = clause | (CustomerMessage.order == int(number))
+        query = query.where(_status_clause(status))
+    clause = _search_clause(search)
+    if clause is not None:
         query = query.where(clause)
     return query
 
 
 def count_messages(*, status: str | None = None, search: str | None = None) -> int:
     """How many messages match the filter (same arguments as ``outbox``)."""
-    query = _outbox_query([CustomerMessage.id], status=status, search=search, join_staff=False)
+    query = CustomerMessage.select(CustomerMessage.id)
+    if status:
+        wanted = FILTERS.get(status)
+        if wanted is None:
+            raise ValueError(f"unknown outbox filter {status!r}")
+        # Counting is best done off the status index, whatever the status.
+        query = query.where(CustomerMessage.status.in_(list(wanted)))
+    clause = _search_clause(search)
+    if clause is not None:
+        query = query.where(clause)
     return int(query.count())
 
 
@@ -170,24 +203,41 @@ def outbox(
     descending: bool = False,
     offset: int = 0,
     limit: int | None = 200,
+    after: OutboxRow | None = None,
 ) -> list[OutboxRow]:
     """A page of the outbox, newest first unless ``sort`` names a column.
 
     ``status`` is a stored status, ``"attention"`` (failed or may have been sent) or
-    ``"waiting"`` (queued or sending); ``search`` matches the customer's name or e-mail,
-    the subject, or an order number (``12`` or ``#12``).
+    ``"waiting"`` (queued or sending); ``search`` matches the customer's name, e-mail or
+    phone, or an order number (``12`` or ``#12``). ``after`` (the last row of the previous
+    page, same filter and sort) replaces ``offset`` where the sort allows it: the page
+    starts right after it, so a deep page costs what the first does.
     """
     query = _outbox_query(_ROW_COLUMNS, status=status, search=search, join_staff=True)
     key = OUTBOX_SORTS.get(sort or "")
     if key is None:
-        query = query.order_by(CustomerMessage.created_at.desc(), CustomerMessage.id.desc())
+        sort, key, descending = "created", CustomerMessage.created_at, True
+    tie = CustomerMessage.id.desc() if descending else CustomerMessage.id
+    query = query.order_by(key.desc() if descending else key, tie)
+    if after is not None and sort in _KEYSET_SORTS:
+        mark = Tuple(key, CustomerMessage.id)
+        last = Tuple(_sort_value(after, str(sort)), after.message_id)
+        query = query.where(mark < last if descending else mark > last)
     else:
-        tie = CustomerMessage.id.desc() if descending else CustomerMessage.id
-        query = query.order_by(key.desc() if descending else key, tie)
-    query = query.offset(offset)
+        query = query.offset(offset)
     if limit is not None:
         query = query.limit(limit)
     return [OutboxRow(*row) for row in query.tuples()]
+
+
+def _sort_value(row: OutboxRow, sort: str) -> Any:
+    return {
+        "created": row.created_at,
+        "customer": row.customer,
+        "status": row.status,
+        "event": row.event,
+        "subject": row.subject,
+    }[sort]
 
 
 def status_counts() -> dict[str, int]:

@@ -295,7 +295,7 @@ class MessagesSection(Section):
 
         self.search = QLineEdit()
         self.search.setObjectName("search")
-        self.search.setPlaceholderText("Search customer, e-mail, subject or order number (Ctrl+F)")
+        self.search.setPlaceholderText("Search customer, e-mail, phone or order number (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
@@ -518,6 +518,7 @@ class MessagesSection(Section):
     def _fetch(
         self, offset: int, limit: int, sort: str | None, descending: bool
     ) -> list[OutboxRow]:
+        loaded = self.model.loaded_rows() if offset else []
         return outbox_queries.outbox(
             status=self.status_box.currentData(),
             search=self.search.text(),
@@ -525,6 +526,8 @@ class MessagesSection(Section):
             descending=descending,
             offset=offset,
             limit=limit,
+            # Scrolling on: continue after the last row shown rather than skip ``offset``.
+            after=loaded[-1] if offset and len(loaded) == offset else None,
         )
 
     def _count(self) -> int:
