@@ -35,7 +35,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QColor,
@@ -464,10 +464,14 @@ class MessagesSection(Section):
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if not self._sized:
-            # First show: the list gets five eighths, enough for its columns.
+            # First show: the list gets room for its fixed columns plus some for the
+            # customer and the address (more at large fonts), the preview the rest.
             self._sized = True
             total = max(self.splitter.width(), 1)
-            self.splitter.setSizes([total * 5 // 8, total - total * 5 // 8])
+            fixed = sum(self._fixed_widths.values())
+            wanted = fixed + 2 * self.table.fontMetrics().averageCharWidth() * 16 + 24
+            share = min(max(wanted, total * 5 // 8), total * 7 // 10)
+            self.splitter.setSizes([share, total - share])
 
     # ------------------------------------------------------------ building
 
@@ -499,19 +503,31 @@ class MessagesSection(Section):
 
     def _size_columns(self) -> None:
         width = self.table.fontMetrics().horizontalAdvance
-        # Customer and To share what is left (no sideways scrolling); the others fit
-        # their usual text.
         samples = {
             0: "00 Mmm 00:00",
             1: "May have been sent",
             4: "Order",
             5: "Backorder confirmed",
         }
-        header = self.table.horizontalHeader()
-        for column, sample in samples.items():
-            self.table.setColumnWidth(column, width(sample) + 16)
+        self._fixed_widths = {column: width(text) + 16 for column, text in samples.items()}
+        for column, size in self._fixed_widths.items():
+            self.table.setColumnWidth(column, size)
+        self.table.viewport().installEventFilter(self)
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """Customer and To share what the other columns leave, but never get so narrow
+        that a name is unreadable (then the list scrolls sideways instead)."""
+        spare = self.table.viewport().width() - sum(self._fixed_widths.values())
+        least = self.table.fontMetrics().averageCharWidth() * 14
+        each = max(spare // 2, least)
         for column in (2, 3):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
+            self.table.setColumnWidth(column, each)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_columns()
+        return super().eventFilter(watched, event)
 
     # ------------------------------------------------------------ data access
 
