@@ -7,6 +7,9 @@ to it: the supplier, the expected date, or the lines. Nothing is saved until eve
 acceptable: a new supplier typed by name is created in the same transaction as the PO, so a
 refused PO leaves no supplier behind either.
 
+A draft (from the reorder suggestions) is edited the same way; "Save and confirm" saves it
+and confirms it in one go, after which its units count as incoming.
+
 Keyboard: type in "Add product" (SKU, name or barcode) and press Enter or pick from the
 list; quantities are edited in place; Delete removes the selected line; Ctrl+Enter saves;
 Esc closes without saving.
@@ -164,6 +167,15 @@ class PurchaseOrderEditor(QDialog):
         self.save_button.setToolTip("Save the purchase order (Ctrl+Enter)")
         close = QPushButton("Close")
         close.setToolTip("Close without saving (Esc)")
+        self.confirm_button = QPushButton("Save and c&onfirm")
+        self.confirm_button.setObjectName("confirm")
+        self.confirm_button.setToolTip(
+            "The draft was sent to the supplier: save it and count its units as incoming"
+        )
+        self.confirm_button.setAutoDefault(False)
+        self.confirm_button.clicked.connect(self.save_and_confirm)
+        self.confirm_button.setVisible(False)
+        buttons.addButton(self.confirm_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.addButton(self.save_button, QDialogButtonBox.ButtonRole.AcceptRole)
         buttons.addButton(close, QDialogButtonBox.ButtonRole.RejectRole)
         buttons.accepted.connect(self.save)
@@ -259,7 +271,14 @@ class PurchaseOrderEditor(QDialog):
             )
         booked = f"{to_local(detail.created_at):%d %b %Y} by {detail.staff}"
         self.status_label.setText(f"Status: {detail.status} · booked {booked}")
-        if detail.status != "open":
+        if detail.status == "draft":
+            self.setWindowTitle(f"Draft purchase order {detail.po_id}")
+            self.confirm_button.setVisible(True)
+            self.status_label.setText(
+                f"Draft, written {booked}: not sent to the supplier yet, so its units do not "
+                "count as incoming. Save and confirm it once it is sent."
+            )
+        elif detail.status != "open":
             self.save_button.setEnabled(False)
             self.status_label.setText(
                 f"This purchase order is {detail.status}; it can no longer be changed."
@@ -411,6 +430,27 @@ class PurchaseOrderEditor(QDialog):
                     items=self.items(),
                     note=self.note.text(),
                 )
+        except UserError as error:
+            self._show_error(error)
+            return
+        self.ctx.notify_changed()
+        self.accept()
+
+    def save_and_confirm(self) -> None:
+        """Save a draft's changes and confirm it, in one transaction."""
+        if self.po_id is None or not self.confirm_button.isVisible():
+            return
+        self._clear_messages()
+        controller = self.ctx.controller
+        try:
+            with self.ctx.store.write():
+                controller.update_purchase_order(
+                    self.po_id,
+                    expected=self.expected_date(),
+                    items=self.items(),
+                    note=self.note.text(),
+                )
+                controller.confirm_purchase_order(self.po_id)
         except UserError as error:
             self._show_error(error)
             return

@@ -53,8 +53,9 @@ class PromptOutcome(IntEnum):
 
 
 def eta_text(shortage: Shortage) -> str:
-    """The expected date as shown in the table, or "no date yet"."""
-    return f"around {shortage.eta:%d %b %Y}" if shortage.eta else "no date yet"
+    """The expected date as shown in the table, the supplier's lead-time estimate marked
+    as one, or "no date yet"."""
+    return shortage.when()
 
 
 def _scaled_font(widget: QWidget, factor: float, *, bold: bool = False) -> QFont:

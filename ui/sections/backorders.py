@@ -92,17 +92,38 @@ def days_text(days: int) -> str:
     return "1 day" if days == 1 else f"{days} days"
 
 
+def short_day(day: date | None, today: date) -> str:
+    """``12 Dec``, with the year only when it is not this year (keeps the column narrow)."""
+    if day is None:
+        return "no date"
+    return f"{day.day} {day:%b}" if day.year == today.year else f"{day.day} {day:%b %Y}"
+
+
+def moved_later(row: BackorderRow) -> bool:
+    """The line's date moved later and the customer has been told the new one."""
+    move = row.eta_moved
+    return move is not None and move.new == row.eta_told == row.eta
+
+
 def eta_text(row: BackorderRow, today: date) -> str:
-    """``12 Dec 2026``, ``3 Nov 2026 — overdue`` or ``no date yet``."""
+    """The booked date (``12 Dec``, ``3 Nov — overdue``), else the lead-time estimate
+    marked as one (``~26 Nov (estimate)``), else ``no date yet``; then how it stands
+    against what the customer was told: ``(was 5 Dec)`` after a later date was sent,
+    ``(told 20 Dec)`` when it differs from the date they hold (a customer told "no date
+    yet" who now has one is only mentioned in the tooltip: it is the usual case)."""
     if row.eta is None:
-        return "no date yet"
-    # The year only when it is not this year, to keep the column narrow.
-    shown = (
-        f"{row.eta.day} {row.eta:%b}"
-        if row.eta.year == today.year
-        else f"{row.eta.day} {row.eta:%b %Y}"
-    )
-    return f"{shown} — overdue" if row.eta < today else shown
+        estimate = row.estimate(today)
+        shown = f"~{short_day(estimate, today)} (estimate)" if estimate else "no date yet"
+    else:
+        shown = short_day(row.eta, today)
+        if row.eta < today:
+            shown += " — overdue"
+    if moved_later(row):
+        assert row.eta_moved is not None
+        return f"{shown} (was {short_day(row.eta_moved.old, today)})"
+    if row.eta_told is not None and row.eta_told != row.eta:
+        return f"{shown} (told {short_day(row.eta_told, today)})"
+    return shown
 
 
 def status_text(row: BackorderRow) -> str:
@@ -267,6 +288,16 @@ class BackorderModel(PagedTableModel[BackorderRow]):
                     return font
             if column == ETA and row.eta is None and role == Qt.ItemDataRole.ForegroundRole:
                 return colors().muted
+            if (
+                column == ETA
+                and role == Qt.ItemDataRole.FontRole
+                and row.estimate(self.today()) is not None
+            ):
+                font = QFont()
+                font.setItalic(True)
+                return font
+            if column == ETA and moved_later(row) and role == Qt.ItemDataRole.ForegroundRole:
+                return colors().below_reorder
             if role == Qt.ItemDataRole.ToolTipRole:
                 return self._tooltip(row, column)
         return super().data(index, role)
@@ -281,14 +312,7 @@ class BackorderModel(PagedTableModel[BackorderRow]):
                 f"Placed {to_local(row.placed_at):%d %b %Y %H:%M}; waiting {days_text(days)}{note}"
             )
         if column == ETA:
-            if row.eta is None:
-                return "No purchase order covers this line's place in the queue yet."
-            if row.eta < today:
-                return (
-                    f"The delivery expected on {row.eta:%d %b %Y} has not arrived: "
-                    "check with the supplier and tell the customer."
-                )
-            return "When the purchase orders booked so far reach this line's place in the queue."
+            return eta_tooltip(row, today)
         if column == CONTACT:
             return contact_text(row) or "No e-mail or phone on file"
         if column == STATUS and row.reserved:
@@ -299,6 +323,47 @@ class BackorderModel(PagedTableModel[BackorderRow]):
         if column == PRIORITY:
             return "Higher is served first; 0 is normal."
         return None
+
+
+def eta_tooltip(row: BackorderRow, today: date) -> str:
+    """What the ETA cell means, and how it stands against what the customer was told."""
+    estimate = row.estimate(today)
+    if row.eta is None and estimate is not None:
+        text = (
+            "No purchase order covers this line's place in the queue yet. Estimate only: "
+            f"today + the supplier's usual lead time of {row.lead_time_days} days "
+            f"({estimate:%d %b %Y})."
+        )
+    elif row.eta is None:
+        text = "No purchase order covers this line's place in the queue yet."
+    elif row.eta < today:
+        text = (
+            f"The delivery expected on {row.eta:%d %b %Y} has not arrived: "
+            "check with the supplier and tell the customer."
+        )
+    else:
+        text = "When the purchase orders booked so far reach this line's place in the queue."
+    move = row.eta_moved
+    if moved_later(row) and move is not None:
+        old = f"{move.old:%d %b %Y}" if move.old else "no date"
+        text += (
+            f"\nETA moved later on {to_local(move.at):%d %b %Y}: the customer had been told "
+            f"{old}; the new date was queued for them in an \u201cETA changed\u201d message."
+        )
+    elif row.eta_told != row.eta and row.eta_told is not None:
+        if row.eta is not None and row.eta < row.eta_told:
+            text += (
+                f"\nEarlier than the {row.eta_told:%d %b %Y} the customer was told: better "
+                "news is not sent automatically."
+            )
+        else:
+            text += (
+                f"\nThe customer was told {row.eta_told:%d %b %Y}; this line has since "
+                "moved back in the queue."
+            )
+    elif row.eta_told is None and row.eta is not None:
+        text += "\nThe customer was told there was no date yet; this date is new to them."
+    return text
 
 
 def _columns(today: Callable[[], date]) -> list[Column[BackorderRow]]:

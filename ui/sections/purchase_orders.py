@@ -5,6 +5,11 @@ expected date, the units ordered and received, and marks an open PO whose date h
 as *overdue* (in the Status column, in words, and with a tinted row). Search (supplier or
 PO number) and the status filter run in SQL (``app.purchase_queries``). New and Edit open
 ``PurchaseOrderEditor``.
+
+Below the list, the selected PO's waiting panel names the customers its units are meant
+for (``app.purchasing.waiting_on``): for an overdue PO, the people to call. From there a
+PO can be delayed (the customers whose dates move later are told) and a draft confirmed.
+"Reorder suggestions…" (Ctrl+R) opens ``ReorderDialog``, which drafts POs per supplier.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 from datetime import date
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QFont, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -21,17 +26,24 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSplitter,
     QTableView,
+    QTableWidget,
+    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from app import purchase_queries
+from app import purchase_queries, purchasing
 from app.clock import to_local
+from app.errors import UserError
 from app.purchase_queries import OVERDUE, PurchaseOrderRow
+from app.purchasing import WaitingOnPO
 from ui import theme
 from ui.context import DeskContext
+from ui.dialogs.delay_po import DelayDialog
 from ui.dialogs.po_editor import PurchaseOrderEditor, open_po_editor
+from ui.dialogs.reorder import ReorderDialog, open_reorder
 from ui.paged_model import ROW_ROLE, Column, PagedTableModel, RowStyle
 from ui.section import Section
 
@@ -40,6 +52,7 @@ SEARCH_DELAY_MS = 150
 STATUS_FILTERS = (
     ("All purchase orders", None, "Every purchase order"),
     ("Open", "open", "Still expecting goods: their units count as incoming for ETAs"),
+    ("Draft", "draft", "Written down, not yet sent: not counted as incoming until confirmed"),
     ("Overdue", OVERDUE, "Open, and the expected date has passed"),
     ("Closed", "closed", "Every unit received"),
     ("Cancelled", "cancelled", "Not coming"),
@@ -50,7 +63,163 @@ def _status_text(row: PurchaseOrderRow, today: date) -> str:
     if row.overdue:
         late = (today - row.expected_date).days
         return f"Open · overdue {late} day{'s' if late != 1 else ''}"
+    if row.status == "draft":
+        return "Draft · not sent"
     return row.status.capitalize()
+
+
+#: Lines listed in the waiting panel (the title gives the full count).
+WAITING_SHOWN = 200
+WAITING_COLUMNS = ("Order", "Customer", "Contact", "Product", "From this PO", "Waiting", "Told")
+
+
+class WaitingPanel(QWidget):
+    """Who waits on the selected purchase order: its units' share of each queue."""
+
+    def __init__(self, ctx: DeskContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.rows: list[WaitingOnPO] = []
+        self.title = QLabel()
+        self.title.setObjectName("waiting_title")
+        self.title.setWordWrap(True)
+        bold = QFont(self.title.font())
+        bold.setBold(True)
+        self.title.setFont(bold)
+        self.delay_button = QPushButton("De&lay…")
+        self.delay_button.setObjectName("delay")
+        self.delay_button.setToolTip(
+            "The supplier promises a later day: move the date and tell the customers whose "
+            "items then come later (Ctrl+D)"
+        )
+        self.confirm_button = QPushButton("C&onfirm draft")
+        self.confirm_button.setObjectName("confirm")
+        self.confirm_button.setToolTip(
+            "The draft was sent: its units count as incoming from now on (Ctrl+Shift+O)"
+        )
+        self.table = QTableWidget(0, len(WAITING_COLUMNS))
+        self.table.setObjectName("waiting_lines")
+        self.table.setAccessibleName("Lines waiting on this purchase order")
+        self.table.setHorizontalHeaderLabels(list(WAITING_COLUMNS))
+        header_tips = (
+            "Double-click (or Enter) opens the order",
+            "",
+            "E-mail and phone",
+            "",
+            "Units of this purchase order meant for the line",
+            "Units the line waits for in all",
+            "The date the customer was last told",
+        )
+        for column, tip in enumerate(header_tips):
+            item = self.table.horizontalHeaderItem(column)
+            if item is not None and tip:
+                item.setToolTip(tip)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setWordWrap(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.table.doubleClicked.connect(lambda _index: self.open_order())
+        self.table.activated.connect(lambda _index: self.open_order())
+        self.hint = QLabel()
+        self.hint.setObjectName("waiting_hint")
+        self.hint.setWordWrap(True)
+        self.hint.setStyleSheet(theme.muted_style())
+        head = QHBoxLayout()
+        head.addWidget(self.title, 1)
+        head.addWidget(self.delay_button)
+        head.addWidget(self.confirm_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 4, 0, 0)
+        layout.addLayout(head)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.hint)
+        self.show_po(None, date.today())
+
+    def show_po(self, row: PurchaseOrderRow | None, today: date) -> None:
+        """Show who waits on this PO (``None``: nothing selected)."""
+        self.delay_button.setVisible(row is not None and row.status == "open")
+        self.confirm_button.setVisible(row is not None and row.status == "draft")
+        self.rows = purchasing.waiting_on(row.po_id, limit=WAITING_SHOWN) if row else []
+        lines, customers = purchasing.count_waiting_on(row.po_id) if row else (0, 0)
+        self.title.setStyleSheet(theme.error_style() if row and row.overdue else "")
+        self.title.setText(self._title(row, today, lines, customers))
+        self.hint.setText(self._hint(row, lines))
+        self.table.setVisible(bool(self.rows))
+        self.table.setRowCount(len(self.rows))
+        for number, line in enumerate(self.rows):
+            told = f"{line.eta_told:%d %b %Y}" if line.eta_told else "no date yet"
+            cells = (
+                str(line.order_id),
+                line.customer,
+                " · ".join(part for part in (line.email, line.phone) if part),
+                f"{line.sku} — {line.name}",
+                str(line.units_from_po),
+                str(line.waiting),
+                told,
+            )
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if column in (0, 4, 5):
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
+                if column in (1, 2, 3):
+                    item.setToolTip(text)
+                self.table.setItem(number, column, item)
+
+    @staticmethod
+    def _title(row: PurchaseOrderRow | None, today: date, lines: int, customers: int) -> str:
+        if row is None:
+            return "Select a purchase order to see the customers waiting on it."
+        if row.status == "draft":
+            return (
+                f"PO {row.po_id} is a draft: nobody counts on it until it is confirmed "
+                "(sent to the supplier)."
+            )
+        if row.status != "open":
+            return f"PO {row.po_id} is {row.status}: nothing more is coming on it."
+        who = (
+            f"{lines} line{'s' if lines != 1 else ''} of {customers} "
+            f"customer{'s' if customers != 1 else ''}"
+        )
+        if row.overdue:
+            late = (today - row.expected_date).days
+            return (
+                f"PO {row.po_id} from {row.supplier} is overdue by {late} "
+                f"day{'s' if late != 1 else ''}: {who} {'waits' if lines == 1 else 'wait'} "
+                "on it."
+            )
+        if not lines:
+            return (
+                f"Nobody waits on PO {row.po_id} ({row.supplier}, expected "
+                f"{row.expected_date:%d %b %Y}): its units will go on the shelf."
+            )
+        verb = "waits" if lines == 1 else "wait"
+        return f"{who} {verb} on PO {row.po_id} (expected {row.expected_date:%d %b %Y})."
+
+    def _hint(self, row: PurchaseOrderRow | None, lines: int) -> str:
+        if row is None or row.status != "open" or not lines:
+            return ""
+        more = (
+            f"The first {WAITING_SHOWN} of {lines:,} lines are listed. "
+            if lines > WAITING_SHOWN
+            else ""
+        )
+        if row.overdue:
+            return (
+                more + "Ask the supplier for a new date, then Delay… (Ctrl+D): customers whose "
+                "items then come later are told. Double-click a line to open its order."
+            )
+        return more + "Double-click a line to open its order."
+
+    def open_order(self) -> None:
+        index = self.table.currentIndex()
+        if index.isValid() and index.row() < len(self.rows):
+            self.ctx.open_order.emit(self.rows[index.row()].order_id)
 
 
 class PurchaseOrdersSection(Section):
@@ -61,6 +230,8 @@ class PurchaseOrdersSection(Section):
     def __init__(self, ctx: DeskContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self.editor: PurchaseOrderEditor | None = None
+        self.reorder_dialog: ReorderDialog | None = None
+        self.delay_dialog: DelayDialog | None = None
         self.search = QLineEdit()
         self.search.setObjectName("search")
         self.search.setPlaceholderText("Search supplier or PO number (Ctrl+F)")
@@ -88,6 +259,12 @@ class PurchaseOrdersSection(Section):
         self.edit_button = QPushButton("E&dit…")
         self.edit_button.setToolTip("Change the selected purchase order's date or lines (Enter)")
         self.edit_button.clicked.connect(self.edit_selected)
+        self.reorder_button = QPushButton("&Reorder suggestions…")
+        self.reorder_button.setObjectName("reorder")
+        self.reorder_button.setToolTip(
+            "What to order from each supplier for the queues and reorder points (Ctrl+R)"
+        )
+        self.reorder_button.clicked.connect(self.open_reorder)
 
         today = self.today
         columns: list[Column[PurchaseOrderRow]] = [
@@ -150,6 +327,33 @@ class PurchaseOrdersSection(Section):
         self.edit_action.setShortcut(QKeySequence("Ctrl+E"))
         self.edit_action.setToolTip("Change the selected purchase order's date or lines")
         self.edit_action.triggered.connect(self.edit_selected)
+        self.reorder_action = QAction("&Reorder suggestions…", self)
+        self.reorder_action.setShortcut(QKeySequence("Ctrl+R"))
+        self.reorder_action.setToolTip(
+            "What to order from each supplier; turn a supplier's list into a draft PO"
+        )
+        self.reorder_action.triggered.connect(self.open_reorder)
+        self.delay_action = QAction("De&lay purchase order…", self)
+        self.delay_action.setShortcut(QKeySequence("Ctrl+D"))
+        self.delay_action.setToolTip(
+            "Move the selected open PO to a later day; customers whose items then come "
+            "later are told"
+        )
+        self.delay_action.triggered.connect(self.delay_selected)
+        self.confirm_action = QAction("C&onfirm draft purchase order", self)
+        self.confirm_action.setShortcut(QKeySequence("Ctrl+Shift+O"))
+        self.confirm_action.setToolTip("The selected draft was sent: count its units as incoming")
+        self.confirm_action.triggered.connect(self.confirm_selected)
+
+        self.waiting = WaitingPanel(ctx)
+        self.waiting.delay_button.clicked.connect(self.delay_selected)
+        self.waiting.confirm_button.clicked.connect(self.confirm_selected)
+        self.table.selectionModel().currentRowChanged.connect(lambda *_: self._show_waiting())
+        self.message = QLabel()
+        self.message.setObjectName("message")
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message.setVisible(False)
 
         legend = QLabel(
             "Open purchase orders are the incoming stock behind every ETA. Tinted rows are "
@@ -164,11 +368,22 @@ class PurchaseOrdersSection(Section):
         top.addWidget(self.count_label)
         top.addWidget(self.new_button)
         top.addWidget(self.edit_button)
+        top.addWidget(self.reorder_button)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(self.waiting)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        # Scaled to the room there is: three fifths for the list, the rest for who waits.
+        self.splitter.setSizes([600, 400])
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(self.table, 1)
+        layout.addWidget(self.message)
+        layout.addWidget(self.splitter, 1)
         layout.addWidget(legend)
         self._show_count()
+        self._show_waiting()
 
     # ------------------------------------------------------------ data access
 
@@ -225,8 +440,12 @@ class PurchaseOrdersSection(Section):
         self._show_count()
 
     def refresh(self) -> None:
+        selected = self.selected_row()
         self.model.refresh()
         self._show_count()
+        if selected is not None:
+            self.select_po(selected.po_id)
+        self._show_waiting()
 
     def focus_search(self) -> None:
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
@@ -254,5 +473,85 @@ class PurchaseOrdersSection(Section):
         self.editor = open_po_editor(self.ctx, self, row.po_id)
         return self.editor
 
+    def select_po(self, po_id: int) -> bool:
+        """Make this PO (if loaded) the current row; returns whether it was found."""
+        for number, row in enumerate(self.model.loaded_rows()):
+            if row.po_id == po_id:
+                self.table.selectRow(number)
+                self.table.setCurrentIndex(self.model.index(number, 0))
+                return True
+        return False
+
+    def _show_waiting(self) -> None:
+        row = self.selected_row()
+        self.waiting.show_po(row, self.today())
+        self.delay_action.setEnabled(row is not None and row.status == "open")
+        self.confirm_action.setEnabled(row is not None and row.status == "draft")
+
+    def _say(self, text: str, *, error: bool = False) -> None:
+        self.message.setStyleSheet(theme.error_style() if error else theme.ok_style())
+        self.message.setText(text)
+        self.message.setVisible(bool(text))
+
+    def open_reorder(self) -> ReorderDialog:
+        self.reorder_dialog = open_reorder(self.ctx, self)
+        return self.reorder_dialog
+
+    def delay_selected(self) -> DelayDialog | None:
+        """Ask for the selected open PO's new date (window-modal)."""
+        row = self.selected_row()
+        if row is None or row.status != "open":
+            return None
+        dialog = DelayDialog(
+            self.ctx,
+            row.po_id,
+            supplier=row.supplier,
+            expected=row.expected_date,
+            today=self.today(),
+            parent=self,
+        )
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.accepted.connect(lambda: self._delayed(dialog))
+        dialog.finished.connect(lambda _result: dialog.deleteLater())
+        self.delay_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _delayed(self, dialog: DelayDialog) -> None:
+        delay = dialog.result_delay
+        self.delay_dialog = None
+        if delay is None:
+            return
+        told = (
+            f"{delay.customers_told} customer{'s' if delay.customers_told != 1 else ''} will "
+            f"be told of a later date ({delay.lines_later} line"
+            f"{'s' if delay.lines_later != 1 else ''})."
+            if delay.customers_told
+            else "No customer's date moved later than they were told."
+        )
+        self._say(f"PO {delay.po_id} is now expected on {delay.new:%d %b %Y}. {told}")
+
+    def confirm_selected(self) -> None:
+        """The selected draft was sent to the supplier: it becomes open (incoming)."""
+        row = self.selected_row()
+        if row is None or row.status != "draft":
+            return
+        try:
+            self.ctx.controller.confirm_purchase_order(row.po_id)
+        except UserError as error:
+            self._say(str(error), error=True)
+            return
+        self._say(
+            f"PO {row.po_id} is confirmed: its units count as incoming, expected "
+            f"{row.expected_date:%d %b %Y}."
+        )
+        self.ctx.notify_changed()
+
     def section_actions(self) -> list[QAction]:
-        return [self.new_action, self.edit_action]
+        return [
+            self.new_action,
+            self.edit_action,
+            self.reorder_action,
+            self.delay_action,
+            self.confirm_action,
+        ]
