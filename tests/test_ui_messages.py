@@ -326,6 +326,9 @@ def test_copy_and_print_for_a_customer_without_e_mail(
     section = open_section(qtbot, ctx)
     select(section, "Carl Cole")
     assert "no mail server is set up" in section.mail_label.text().lower()
+    send_now(qtbot, section)  # says why nothing can go, and where to fix it
+    assert section.result_label.text().startswith("No mail server is set up")
+    assert "Settings › E-mail" in section.result_label.text()
 
     section.copy_button.click()
     copied = QGuiApplication.clipboard().text()
@@ -405,6 +408,16 @@ def test_settings_dialog_saves_the_shop_and_the_mail_server(
 ) -> None:
     dialog = open_settings(qtbot, ctx)
     assert dialog.password_place.text().startswith("No system keyring found")
+    dialog.tabs.setCurrentIndex(1)
+    dialog.host_edit.setFocus()
+    order = [dialog.host_edit]
+    for _ in range(3):
+        focused = dialog.focusWidget()
+        assert focused is not None
+        qtbot.keyClick(focused, Qt.Key.Key_Tab)
+        order.append(dialog.focusWidget())
+    assert order == [dialog.host_edit, dialog.security_box, dialog.port_edit, dialog.user_edit]
+    dialog.tabs.setCurrentIndex(0)
 
     retype(qtbot, dialog.name_edit, "Corner Hardware")
     retype(qtbot, dialog.phone_edit, "555 0100")

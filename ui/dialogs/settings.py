@@ -219,6 +219,13 @@ class SettingsDialog(QDialog):
         # Wide enough for a server's name and the explanations; the height follows the
         # layout (so a message under a field makes the dialog grow, never overlap).
         self.tabs.setMinimumWidth(self.fontMetrics().averageCharWidth() * 84)
+        # Creation order put the port before the security; the form shows security first.
+        for first, second in (
+            (self.host_edit, self.security_box),
+            (self.security_box, self.port_edit),
+            (self.port_edit, self.user_edit),
+        ):
+            self.setTabOrder(first, second)
         self.name_edit.setFocus()
 
     # ------------------------------------------------------------ building
