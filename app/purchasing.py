@@ -320,9 +320,9 @@ def _waiting_on_query(spans: dict[int, tuple[int, int]]) -> Any:
     return queue, overlap
 
 
-def waiting_on(po_id: int, *, limit: int | None = 200) -> list[WaitingOnPO]:
+def waiting_on(po_id: int, *, offset: int = 0, limit: int | None = 200) -> list[WaitingOnPO]:
     """The waiting lines this open PO's units are meant for, by product (SKU) and place
-    in the queue; at most ``limit``."""
+    in the queue; a page of ``limit`` from ``offset``."""
     spans = po_spans(po_id)
     if not spans:
         return []
@@ -351,6 +351,7 @@ def waiting_on(po_id: int, *, limit: int | None = 200) -> list[WaitingOnPO]:
         .join(Product, on=(OrderLine.product == Product.id))
         .where(overlap)
         .order_by(Product.sku, queue.c.cum)
+        .offset(offset)
     )
     if limit is not None:
         query = query.limit(limit)

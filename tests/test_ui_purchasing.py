@@ -250,8 +250,8 @@ def test_an_overdue_po_shows_who_waits_on_it_and_a_delay_tells_them(
     assert panel.title.text() == (
         f"PO {shop.late_po} from Häfele UK is overdue by 3 days: 3 lines of 3 customers wait on it."
     )
-    table = panel.table
-    rows = [[table.item(r, c).text() for c in range(7)] for r in range(table.rowCount())]  # type: ignore[union-attr]
+    table, model = panel.table, panel.model
+    rows = [[model.index(r, c).data() for c in range(7)] for r in range(model.rowCount())]
     assert [(r[1], r[3], r[4], r[5], r[6]) for r in rows] == [
         ("Ann Smith", "HNG-075 — Brass butt hinge 75 mm", "5", "5", "06 Nov 2026"),
         ("Bob Jones", "HNG-075 — Brass butt hinge 75 mm", "3", "3", "06 Nov 2026"),
@@ -261,7 +261,7 @@ def test_an_overdue_po_shows_who_waits_on_it_and_a_delay_tells_them(
     assert "Delay" in panel.hint.text() and panel.delay_button.isVisible()
     save_shot(section, tmp_path, "overdue")
     with qtbot.waitSignal(ctx.open_order) as opened:
-        table.setCurrentCell(2, 0)
+        table.setCurrentIndex(model.index(2, 0))
         table.activated.emit(table.currentIndex())
     assert opened.args == [OrderIdOf(shop.lines["Cara HNG-100"])]
 

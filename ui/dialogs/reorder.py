@@ -59,7 +59,6 @@ TIPS = (
 )
 BUY_COLUMN = COLUMNS.index("To order")
 ACTION_COLUMN = len(COLUMNS) - 1
-SUPPLIER_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 class ReorderDialog(QDialog):
@@ -170,12 +169,15 @@ class ReorderDialog(QDialog):
             else ""
         )
         products = f"{group.products} product{'s' if group.products != 1 else ''}"
-        top = QTreeWidgetItem([f"{group.label}{lead} · {products}"] + [""] * (len(COLUMNS) - 1))
+        # Items are made with their parent: handing one over later (addTopLevelItem,
+        # addChild) costs None a reference on PySide6 6.12 (see the report).
+        top = QTreeWidgetItem(
+            self.tree, [f"{group.label}{lead} · {products}"] + [""] * (len(COLUMNS) - 1)
+        )
         top.setText(BUY_COLUMN, f"{group.units:,}")
         top.setTextAlignment(
             BUY_COLUMN, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         )
-        top.setData(0, SUPPLIER_ROLE, group.supplier_id)
         bold = QFont(self.tree.font())
         bold.setBold(True)
         for column in (0, BUY_COLUMN):
@@ -185,15 +187,14 @@ class ReorderDialog(QDialog):
             top.setToolTip(
                 0, "These products have no supplier: set one in Inventory to order them here."
             )
-        self.tree.addTopLevelItem(top)
         lines = purchasing.reorder_lines(group.supplier_id, limit=SHOWN_PER_GROUP + 1)
         for line in lines[:SHOWN_PER_GROUP]:
-            top.addChild(self._line_item(line, group.supplier_id))
+            self._line_item(top, line)
         if len(lines) > SHOWN_PER_GROUP:
-            more = QTreeWidgetItem([f"… and {group.products - SHOWN_PER_GROUP:,} more products"])
+            more = QTreeWidgetItem(
+                top, [f"… and {group.products - SHOWN_PER_GROUP:,} more products"]
+            )
             more.setForeground(0, theme.colors().muted)
-            more.setData(0, SUPPLIER_ROLE, group.supplier_id)
-            top.addChild(more)
         top.setExpanded(True)
         if group.supplier_id is None:
             hint = QLabel("Set a supplier first")
@@ -213,7 +214,7 @@ class ReorderDialog(QDialog):
         self.tree.setItemWidget(top, ACTION_COLUMN, button)
 
     @staticmethod
-    def _line_item(line: ReorderLine, supplier_id: int | None) -> QTreeWidgetItem:
+    def _line_item(top: QTreeWidgetItem, line: ReorderLine) -> QTreeWidgetItem:
         values = (
             line.waiting,
             line.reorder_point,
@@ -222,23 +223,28 @@ class ReorderDialog(QDialog):
             line.drafted,
             line.units,
         )
-        item = QTreeWidgetItem([f"{line.sku} — {line.name}"] + [f"{v:,}" for v in values] + [""])
+        item = QTreeWidgetItem(
+            top, [f"{line.sku} — {line.name}"] + [f"{v:,}" for v in values] + [""]
+        )
         item.setToolTip(0, f"{line.sku} — {line.name}")
         for column in range(1, BUY_COLUMN + 1):
             item.setTextAlignment(
                 column, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
             )
-        item.setData(0, SUPPLIER_ROLE, supplier_id)
         return item
 
     # ------------------------------------------------------------ actions
 
     def selected_supplier(self) -> int | None:
+        """The supplier of the selected row (a group or one of its products)."""
         item = self.tree.currentItem()
         if item is None:
             return None
-        value = item.data(0, SUPPLIER_ROLE)
-        return int(value) if value is not None else None
+        # Found through the tree's shape, not item data: PySide6 6.12 mishandles None's
+        # reference count in item data (see the report), so no ids are stored on items.
+        top = item.parent() or item
+        number = self.tree.indexOfTopLevelItem(top)
+        return self.groups[number].supplier_id if 0 <= number < len(self.groups) else None
 
     def _update_buttons(self) -> None:
         self.create_selected_button.setEnabled(self.selected_supplier() is not None)

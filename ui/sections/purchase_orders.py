@@ -28,8 +28,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTableView,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -68,18 +66,45 @@ def _status_text(row: PurchaseOrderRow, today: date) -> str:
     return row.status.capitalize()
 
 
-#: Lines listed in the waiting panel (the title gives the full count).
-WAITING_SHOWN = 200
-WAITING_COLUMNS = ("Order", "Customer", "Contact", "Product", "From this PO", "Waiting", "Told")
+WAITING_PAGE = 100
+
+
+def _contact(line: WaitingOnPO) -> str:
+    return " · ".join(part for part in (line.email, line.phone) if part)
+
+
+def _waiting_columns() -> list[Column[WaitingOnPO]]:
+    return [
+        Column(
+            "Order", lambda w: w.order_id, numeric=True, tooltip="Enter or double-click opens it"
+        ),
+        Column("Customer", lambda w: w.customer),
+        Column("Contact", _contact, tooltip="E-mail and phone"),
+        Column("Product", lambda w: f"{w.sku} — {w.name}"),
+        Column(
+            "From this PO",
+            lambda w: w.units_from_po,
+            numeric=True,
+            tooltip="Units of this purchase order meant for the line",
+        ),
+        Column("Waiting", lambda w: w.waiting, numeric=True, tooltip="Units the line waits for"),
+        Column(
+            "Told",
+            lambda w: f"{w.eta_told:%d %b %Y}" if w.eta_told else "no date yet",
+            tooltip="The date the customer was last told",
+        ),
+    ]
 
 
 class WaitingPanel(QWidget):
-    """Who waits on the selected purchase order: its units' share of each queue."""
+    """Who waits on the selected purchase order: its units' share of each queue, paged
+    from ``app.purchasing.waiting_on`` as the list scrolls."""
 
     def __init__(self, ctx: DeskContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self.rows: list[WaitingOnPO] = []
+        self.po_id: int | None = None
+        self.lines = 0
         self.title = QLabel()
         self.title.setObjectName("waiting_title")
         self.title.setWordWrap(True)
@@ -97,23 +122,16 @@ class WaitingPanel(QWidget):
         self.confirm_button.setToolTip(
             "The draft was sent: its units count as incoming from now on (Ctrl+Shift+O)"
         )
-        self.table = QTableWidget(0, len(WAITING_COLUMNS))
+        self.model: PagedTableModel[WaitingOnPO] = PagedTableModel(
+            _waiting_columns(),
+            fetch=self._fetch,
+            count=lambda: self.lines,
+            page_size=WAITING_PAGE,
+        )
+        self.table = QTableView()
         self.table.setObjectName("waiting_lines")
         self.table.setAccessibleName("Lines waiting on this purchase order")
-        self.table.setHorizontalHeaderLabels(list(WAITING_COLUMNS))
-        header_tips = (
-            "Double-click (or Enter) opens the order",
-            "",
-            "E-mail and phone",
-            "",
-            "Units of this purchase order meant for the line",
-            "Units the line waits for in all",
-            "The date the customer was last told",
-        )
-        for column, tip in enumerate(header_tips):
-            item = self.table.horizontalHeaderItem(column)
-            if item is not None and tip:
-                item.setToolTip(tip)
+        self.table.setModel(self.model)
         self.table.verticalHeader().setVisible(False)
         self.table.setWordWrap(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -139,37 +157,27 @@ class WaitingPanel(QWidget):
         layout.addWidget(self.hint)
         self.show_po(None, date.today())
 
+    def _fetch(
+        self, offset: int, limit: int, _sort: str | None, _descending: bool
+    ) -> list[WaitingOnPO]:
+        if self.po_id is None:
+            return []
+        return purchasing.waiting_on(self.po_id, offset=offset, limit=limit)
+
     def show_po(self, row: PurchaseOrderRow | None, today: date) -> None:
         """Show who waits on this PO (``None``: nothing selected)."""
         self.delay_button.setVisible(row is not None and row.status == "open")
         self.confirm_button.setVisible(row is not None and row.status == "draft")
-        self.rows = purchasing.waiting_on(row.po_id, limit=WAITING_SHOWN) if row else []
-        lines, customers = purchasing.count_waiting_on(row.po_id) if row else (0, 0)
+        self.po_id = row.po_id if row is not None else None
+        self.lines, customers = purchasing.count_waiting_on(row.po_id) if row else (0, 0)
+        self.model.reload()
         self.title.setStyleSheet(theme.error_style() if row and row.overdue else "")
-        self.title.setText(self._title(row, today, lines, customers))
-        self.hint.setText(self._hint(row, lines))
-        self.table.setVisible(bool(self.rows))
-        self.table.setRowCount(len(self.rows))
-        for number, line in enumerate(self.rows):
-            told = f"{line.eta_told:%d %b %Y}" if line.eta_told else "no date yet"
-            cells = (
-                str(line.order_id),
-                line.customer,
-                " · ".join(part for part in (line.email, line.phone) if part),
-                f"{line.sku} — {line.name}",
-                str(line.units_from_po),
-                str(line.waiting),
-                told,
-            )
-            for column, text in enumerate(cells):
-                item = QTableWidgetItem(text)
-                if column in (0, 4, 5):
-                    item.setTextAlignment(
-                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-                    )
-                if column in (1, 2, 3):
-                    item.setToolTip(text)
-                self.table.setItem(number, column, item)
+        self.title.setText(self._title(row, today, self.lines, customers))
+        self.hint.setText(self._hint(row, self.lines))
+        self.table.setVisible(self.lines > 0)
+
+    def row(self, number: int) -> WaitingOnPO:
+        return self.model.row(number)
 
     @staticmethod
     def _title(row: PurchaseOrderRow | None, today: date, lines: int, customers: int) -> str:
@@ -201,25 +209,21 @@ class WaitingPanel(QWidget):
         verb = "waits" if lines == 1 else "wait"
         return f"{who} {verb} on PO {row.po_id} (expected {row.expected_date:%d %b %Y})."
 
-    def _hint(self, row: PurchaseOrderRow | None, lines: int) -> str:
+    @staticmethod
+    def _hint(row: PurchaseOrderRow | None, lines: int) -> str:
         if row is None or row.status != "open" or not lines:
             return ""
-        more = (
-            f"The first {WAITING_SHOWN} of {lines:,} lines are listed. "
-            if lines > WAITING_SHOWN
-            else ""
-        )
         if row.overdue:
             return (
-                more + "Ask the supplier for a new date, then Delay… (Ctrl+D): customers whose "
-                "items then come later are told. Double-click a line to open its order."
+                "Ask the supplier for a new date, then Delay… (Ctrl+D): customers whose items "
+                "then come later are told. Double-click a line to open its order."
             )
-        return more + "Double-click a line to open its order."
+        return "Double-click a line to open its order."
 
     def open_order(self) -> None:
         index = self.table.currentIndex()
-        if index.isValid() and index.row() < len(self.rows):
-            self.ctx.open_order.emit(self.rows[index.row()].order_id)
+        if index.isValid() and index.row() < self.model.rowCount():
+            self.ctx.open_order.emit(self.model.row(index.row()).order_id)
 
 
 class PurchaseOrdersSection(Section):
