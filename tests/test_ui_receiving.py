@@ -16,9 +16,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QEvent, QSettings, Qt
+from PySide6.QtCore import QEvent, QSettings, Qt, QTimer
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QApplication, QSpinBox, QWidget
+from PySide6.QtWidgets import QApplication, QDialog, QSpinBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from app import queries
@@ -518,6 +518,24 @@ def test_receive_against_the_po_fills_the_queue_and_shows_the_result(
     view.save_pdf(str(pdf))
     assert pdf.read_bytes().startswith(b"%PDF")
     assert "Saved the pick list" in view.note.text()
+
+    # Ctrl+P previews them (modal, as printing is); closing it comes back here.
+    previews: list[str] = []
+
+    def close_preview() -> None:
+        for widget in QApplication.topLevelWidgets():
+            if isinstance(widget, QDialog) and widget.isVisible() and widget is not window:
+                previews.append(widget.windowTitle())
+                widget.reject()
+                closer.stop()
+
+    closer = QTimer()
+    closer.setInterval(20)
+    closer.timeout.connect(close_preview)
+    closer.start()
+    activate(qtbot, window)
+    qtbot.keyClick(view.next_button, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
+    assert previews and "Pick list and packing slips" in previews[0]
 
     # Enter starts the next receipt; a scanner key does too.
     activate(qtbot, window)  # offscreen, closing the question does not reactivate it
