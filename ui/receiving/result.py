@@ -111,6 +111,14 @@ class ReceiptResultView(QWidget):
         self.summary.setTextFormat(Qt.TextFormat.RichText)
 
         self.pick_table = _table(self.PICK_HEADERS, "ready")
+        for column, tip in (
+            (3, "Units this delivery gave the line"),
+            (4, "Everything now reserved for the line: what to take off the shelf"),
+            (5, "Since the order was placed"),
+        ):
+            header_item = self.pick_table.horizontalHeaderItem(column)
+            if header_item is not None:
+                header_item.setToolTip(tip)
         self.complete_table = _table(self.COMPLETE_HEADERS, "complete")
         self.shelf_table = _table(self.SHELF_HEADERS, "shelf")
         self.pick_title = QLabel()
