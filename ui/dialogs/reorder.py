@@ -170,7 +170,7 @@ class ReorderDialog(QDialog):
         )
         products = f"{group.products} product{'s' if group.products != 1 else ''}"
         # Items are made with their parent: handing one over later (addTopLevelItem,
-        # addChild) costs None a reference on PySide6 6.12 (see the report).
+        # addChild) costs None a reference on PySide6 6.12.0 (pinned out).
         top = QTreeWidgetItem(
             self.tree, [f"{group.label}{lead} · {products}"] + [""] * (len(COLUMNS) - 1)
         )
@@ -240,8 +240,7 @@ class ReorderDialog(QDialog):
         item = self.tree.currentItem()
         if item is None:
             return None
-        # Found through the tree's shape, not item data: PySide6 6.12 mishandles None's
-        # reference count in item data (see the report), so no ids are stored on items.
+        # Found through the tree's shape: the group list is the one source of the ids.
         top = item.parent() or item
         number = self.tree.indexOfTopLevelItem(top)
         return self.groups[number].supplier_id if 0 <= number < len(self.groups) else None
