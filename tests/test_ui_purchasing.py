@@ -137,7 +137,7 @@ def test_reorder_suggestions_per_supplier_and_a_draft_from_one_click(
     qtbot: QtBot, ctx: DeskContext, controller: Controller, shop: Shop, tmp_path: Path
 ) -> None:
     section = open_section(qtbot, ctx)
-    assert "Ctrl+R" in section.reorder_button.toolTip()
+    assert "Ctrl+G" in section.reorder_button.toolTip()
     section.reorder_action.trigger()
     dialog = section.reorder_dialog
     assert isinstance(dialog, ReorderDialog)

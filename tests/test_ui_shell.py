@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -333,3 +334,33 @@ def test_a_hidden_section_shows_fresh_figures_when_opened(
     inventory = window.current_section()
     assert isinstance(inventory, InventorySection)
     assert inventory.model.row(0).on_hand == 4
+
+
+def test_no_two_live_actions_share_a_shortcut_in_any_section(
+    qtbot: QtBot, ctx: DeskContext
+) -> None:
+    # Qt fires neither of two enabled actions with the same keys ("ambiguous shortcut"),
+    # so a clash silently breaks both. Check each section as it is shown.
+    window = open_window(qtbot, ctx)
+    for cls in SECTION_CLASSES:
+        window.show_section(cls)
+        section = window.stack.currentWidget()
+        live = [
+            action
+            for action in window.findChildren(QAction)
+            if action.isEnabled()
+            and not action.shortcut().isEmpty()
+            and (
+                action.parent() is window
+                or section.isAncestorOf(action.parent())
+                or action.parent() is section
+                or action in window.menuBar().actions()
+                or any(action in menu.actions() for menu in window.menus)
+            )
+        ]
+        by_keys: dict[str, set[str]] = {}
+        for action in live:
+            for keys in action.shortcuts():
+                by_keys.setdefault(keys.toString(), set()).add(action.text())
+        clashes = {keys: names for keys, names in by_keys.items() if len(names) > 1}
+        assert clashes == {}, f"{cls.title}: {clashes}"

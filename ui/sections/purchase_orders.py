@@ -9,7 +9,7 @@ PO number) and the status filter run in SQL (``app.purchase_queries``). New and 
 Below the list, the selected PO's waiting panel names the customers its units are meant
 for (``app.purchasing.waiting_on``): for an overdue PO, the people to call. From there a
 PO can be delayed (the customers whose dates move later are told) and a draft confirmed.
-"Reorder suggestions…" (Ctrl+R) opens ``ReorderDialog``, which drafts POs per supplier.
+"Reorder suggestions…" (Ctrl+G) opens ``ReorderDialog``, which drafts POs per supplier.
 """
 
 from __future__ import annotations
@@ -266,7 +266,7 @@ class PurchaseOrdersSection(Section):
         self.reorder_button = QPushButton("&Reorder suggestions…")
         self.reorder_button.setObjectName("reorder")
         self.reorder_button.setToolTip(
-            "What to order from each supplier for the queues and reorder points (Ctrl+R)"
+            "What to order from each supplier for the queues and reorder points (Ctrl+G)"
         )
         self.reorder_button.clicked.connect(self.open_reorder)
 
@@ -332,7 +332,7 @@ class PurchaseOrdersSection(Section):
         self.edit_action.setToolTip("Change the selected purchase order's date or lines")
         self.edit_action.triggered.connect(self.edit_selected)
         self.reorder_action = QAction("&Reorder suggestions…", self)
-        self.reorder_action.setShortcut(QKeySequence("Ctrl+R"))
+        self.reorder_action.setShortcut(QKeySequence("Ctrl+G"))  # Ctrl+R is Receiving
         self.reorder_action.setToolTip(
             "What to order from each supplier; turn a supplier's list into a draft PO"
         )
