@@ -599,8 +599,7 @@ def _paint_page(painter: QPainter, page: Page, number: int, total: int, dpi: flo
     context = QAbstractTextDocumentLayout.PaintContext()
     context.clip = view
     # Black text and grey rules on paper whatever the desk's palette (a dark theme has
-    # white text). Built from one colour: PySide6 6.12's QPalette.setColor drops a
-    # reference to None on every call, which eventually crashes the interpreter.
+    # white text): the palette Qt derives from white paper.
     context.palette = QPalette(QColor(Qt.GlobalColor.white))
     page.document.documentLayout().draw(painter, context)
     painter.restore()
