@@ -32,7 +32,9 @@ Prints one JSON line per phase:
   the window having counted the scan: tally row and feedback line updated) and
   ``painted_ms`` (to the feedback line's next repaint), each p50/p95/max, with
   ``target_ms`` 30 and ``met`` (no scan lost or merged, the rate kept, and p95 and max of
-  ``latency_ms`` within the target).
+  ``latency_ms`` within the target); ``slowest``: the three slowest scans, with how late
+  their Enter was posted (the window was busy), the engine's share (its write, which waits
+  for the disk) and the garbage collector's.
 """
 
 from __future__ import annotations
@@ -74,30 +76,6 @@ TARGET_RATE = 20.0
 GRACE_SECONDS = 30.0
 #: Barcodes of the made-up products: GS1 prefix 29 (restricted circulation, in-store use).
 PREFIX = "29"
-
-
-#: References to None, True and False held on purpose (see ``keep_singletons_alive``).
-_PINS: list[object] = []
-_FLOOR = 1_000_000
-
-
-def keep_singletons_alive() -> int:
-    """Hold more references to None, True and False when few are left; returns how many
-    references to None were added.
-
-    PySide6 6.12.0 on Python 3.11 drops a reference to None on calls that return nothing
-    (``setText``, ``postEvent``, ``QTimer.start``, ...), and some to True and False: None
-    starts with about 5,000, and the interpreter aborts ("deallocating None") when they
-    run out, which a few hundred scans do. Python 3.12+ (immortal singletons) and PySide6
-    6.11 are not affected. The feeder calls this as it goes; each ``scanner`` line reports
-    how many references to None a scan lost (``none_refs_per_scan``).
-    """
-    added = 0
-    for singleton in (None, True, False):
-        if sys.getrefcount(singleton) < _FLOOR:
-            _PINS.extend([singleton] * _FLOOR)
-            added += _FLOOR if singleton is None else 0
-    return added
 
 
 def emit(phase: str, **figures: Any) -> None:
@@ -223,7 +201,6 @@ class Scanner(QObject):
         self.start = 0.0
         self.enter_at: dict[int, float] = {}
         self.enter_posted: dict[int, float] = {}
-        self.none_pinned = 0
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -238,7 +215,6 @@ class Scanner(QObject):
         self._tick()
 
     def _tick(self) -> None:
-        self.none_pinned += keep_singletons_alive()
         now = time.perf_counter() - self.start
         while not self.done and self.keys[self.next].due <= now:
             key = self.keys[self.next]
@@ -333,8 +309,6 @@ def run_scanner(
     gc.callbacks.append(gc_watch)
 
     texts = [text for text, _pid, _units in plan]
-    keep_singletons_alive()
-    none_before = sys.getrefcount(None)
     scanner = Scanner(key_schedule(texts, rate=rate, char_ms=char_ms, suffix=suffix), window.scan)
     # The application's own event loop, as in real life; it ends once every scan is
     # counted (and the last repaint had time to happen) or when the window fell too far
@@ -346,7 +320,6 @@ def run_scanner(
     QTimer.singleShot(int((len(texts) / rate + GRACE_SECONDS) * 1000), loop.quit)
     QTimer.singleShot(0, scanner.begin)
     loop.exec()
-    none_lost = none_before + scanner.none_pinned - sys.getrefcount(None)
     gc.callbacks.remove(gc_watch)
     del ctx.controller.draft_scan
 
@@ -412,7 +385,6 @@ def run_scanner(
         "slowest": slowest,
         "target_ms": TARGET_MS,
         "met": ok,
-        "none_refs_per_scan": round(none_lost / len(texts), 1),
     }
     if window.draft_id is not None:
         ctx.controller.discard_draft(window.draft_id)
@@ -438,7 +410,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=4)
     args = parser.parse_args(argv)
 
-    keep_singletons_alive()
     app = QApplication.instance() or QApplication([sys.argv[0]])
     assert isinstance(app, QApplication)
     apply_theme(app)
