@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from app.controller import FilledLine, ReceiptResult
 from app.errors import UserError
 from ui import theme
+from ui.documents import save_pdf, show_print_preview
 
 
 @dataclass(frozen=True)
@@ -339,15 +340,6 @@ class ReceiptResultView(QWidget):
         if self.result is None:
             return
         try:
-            from ui.documents import show_print_preview
-        except ImportError:
-            self._say(
-                "Printing is not available in this copy of the desk (ui/documents.py is "
-                "missing); the orders are ready on the Orders section.",
-                True,
-            )
-            return
-        try:
             show_print_preview(self, self.result.receipt_id)
         except UserError as error:
             self._say(str(error), True)
@@ -369,15 +361,6 @@ class ReceiptResultView(QWidget):
     def save_pdf(self, path: str) -> None:
         """Save the pick list and packing slips of the receipt shown to ``path``."""
         if self.result is None:
-            return
-        try:
-            from ui.documents import save_pdf
-        except ImportError:
-            self._say(
-                "Saving as PDF is not available in this copy of the desk (ui/documents.py "
-                "is missing).",
-                True,
-            )
             return
         try:
             pages = save_pdf(path, self.result.receipt_id)
