@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Sequence
 from types import TracebackType
 
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QCoreApplication, QThreadPool
 from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox
 
 from app import queries
@@ -108,4 +108,7 @@ def run_gui(args: list[str]) -> int:
         if demo_loader is not None:
             demo_loader.progress.close()
         ctx.stop()
+        # Let background work (a send, an export) finish before the store closes under it;
+        # a send cut off here would leave its message "may have been sent".
+        QThreadPool.globalInstance().waitForDone(30_000)
         store.close()

@@ -14,7 +14,7 @@ one, ``target_ms`` and ``met``:
   few searches (a common fragment, a rare one, one matching nothing).
 * ``fetch_max``: scrolling to the end, the longest single ``fetchMore`` (the longest
   freeze of the window), <= 100 ms; ``scroll_total`` is the whole scroll, with ``rows``.
-* ``main_window``: the whole window with all five sections, for reference.
+* ``main_window``: the whole window with all its sections, for reference.
 
 Sections are found generically: the search field is whatever has the focus after
 ``focus_search()``, the list is the section's visible item view with the most rows.
@@ -217,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         return window
 
     ms, window = timed(build_window)
-    emit("Main window", "open", ms, note="all five sections built")
+    emit("Main window", "open", ms, note="all sections built")
     window.close()
     store.close()
     return 0
