@@ -1023,9 +1023,7 @@ class Controller:
         return self._write(work)
 
     def _open_po(self, po_id: int) -> PurchaseOrder:
-        po = PurchaseOrder.get_or_none(PurchaseOrder.id == po_id)
-        if po is None:
-            raise NotFound(f"There is no purchase order {po_id}.", field="po")
+        po = self._purchase_order(po_id)
         if po.status == "draft":
             raise UserError(
                 f"Purchase order {po_id} is a draft (not yet sent to the supplier): confirm "
@@ -1639,9 +1637,7 @@ class Controller:
             raise UserError("The purchase order has no lines.", field="lines")
 
         def work() -> PurchaseOrder:
-            po = PurchaseOrder.get_or_none(PurchaseOrder.id == po_id)
-            if po is None:
-                raise NotFound(f"There is no purchase order {po_id}.", field="po")
+            po = self._purchase_order(po_id)
             if po.status not in ("open", "draft"):
                 raise UserError(
                     f"Purchase order {po_id} is {po.status}; only an open purchase order "
@@ -1753,9 +1749,7 @@ class Controller:
             )
 
         def work() -> PurchaseOrderDelay:
-            po = PurchaseOrder.get_or_none(PurchaseOrder.id == po_id)
-            if po is None:
-                raise NotFound(f"There is no purchase order {po_id}.", field="po")
+            po = self._purchase_order(po_id)
             if po.status != "open":
                 raise UserError(
                     f"Purchase order {po_id} is {po.status}; only an open purchase order "
@@ -1809,9 +1803,7 @@ class Controller:
         """
 
         def work() -> PurchaseOrder:
-            po = PurchaseOrder.get_or_none(PurchaseOrder.id == po_id)
-            if po is None:
-                raise NotFound(f"There is no purchase order {po_id}.", field="po")
+            po = self._purchase_order(po_id)
             if po.status != "draft":
                 raise UserError(
                     f"Purchase order {po_id} is {po.status}, not a draft: there is nothing "
@@ -2131,6 +2123,12 @@ class Controller:
         if customer is None:
             raise NotFound(f"There is no customer with id {customer_id}.", field="customer")
         return customer
+
+    def _purchase_order(self, po_id: int) -> PurchaseOrder:
+        po = PurchaseOrder.get_or_none(PurchaseOrder.id == po_id)
+        if po is None:
+            raise NotFound(f"There is no purchase order {po_id}.", field="po")
+        return po
 
     def _order(self, order_id: int) -> Order:
         order = Order.get_or_none(Order.id == order_id)
