@@ -2,10 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QLineEdit, QWidget
 
 from ui.context import DeskContext
+
+#: Typing pauses this long before a list is filtered (the query itself is measured).
+SEARCH_DELAY_MS = 150
+
+
+def debounce_search(
+    field: QLineEdit, apply: Callable[[], None], *, parent: QObject, filter_on_enter: bool = True
+) -> QTimer:
+    """Run ``apply`` once typing in ``field`` pauses (and at once on Enter).
+
+    Returns the single-shot timer, so a section can stop it when it filters by other means.
+    """
+    timer = QTimer(parent)
+    timer.setSingleShot(True)
+    timer.setInterval(SEARCH_DELAY_MS)
+    timer.timeout.connect(apply)
+    field.textChanged.connect(lambda _text: timer.start())
+    if filter_on_enter:
+        field.returnPressed.connect(apply)
+    return timer
 
 
 class Section(QWidget):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt
 from PySide6.QtGui import QAction, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -42,10 +42,7 @@ from ui.context import DeskContext
 from ui.dialogs.customer_editor import CustomerEditor
 from ui.dialogs.new_order import install_new_order
 from ui.paged_model import ROW_ROLE, Column, PagedTableModel, RowStyle
-from ui.section import Section
-
-#: Typing pauses this long before the list is filtered (the query itself is measured).
-SEARCH_DELAY_MS = 150
+from ui.section import Section, debounce_search
 
 CUSTOMER_COLUMNS: list[Column[CustomerRow]] = [
     Column("Name", lambda r: r.name, sort_key="name"),
@@ -304,12 +301,7 @@ class CustomersSection(Section):
         self.search.setPlaceholderText("Search name, e-mail or phone (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
         self.search.setAccessibleName("Search customers")
-        self._debounce = QTimer(self)
-        self._debounce.setSingleShot(True)
-        self._debounce.setInterval(SEARCH_DELAY_MS)
-        self._debounce.timeout.connect(self.apply_filter)
-        self.search.textChanged.connect(lambda _text: self._debounce.start())
-        self.search.returnPressed.connect(self.apply_filter)
+        self._debounce = debounce_search(self.search, self.apply_filter, parent=self)
         self.count_label = QLabel()
         self.count_label.setObjectName("count")
         self.add_button = QPushButton("&Add customer…")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QKeyEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -32,10 +32,8 @@ from app.validation import format_cents
 from ui import theme
 from ui.context import DeskContext
 from ui.paged_model import Column, Index, PagedTableModel, RowStyle
-from ui.section import Section
+from ui.section import Section, debounce_search
 
-#: Typing pauses this long before the list is filtered (the query itself is measured).
-SEARCH_DELAY_MS = 150
 REORDER_COLUMN = 8
 
 
@@ -177,12 +175,7 @@ class InventorySection(Section):
         header.sortIndicatorChanged.connect(self._sort_changed)
         self.table.activated.connect(lambda _index: self.edit_product())
 
-        self._search_timer = QTimer(self)
-        self._search_timer.setSingleShot(True)
-        self._search_timer.setInterval(SEARCH_DELAY_MS)
-        self._search_timer.timeout.connect(self.apply_filter)
-        self.search.textChanged.connect(lambda _text: self._search_timer.start())
-        self.search.returnPressed.connect(self.apply_filter)
+        self._search_timer = debounce_search(self.search, self.apply_filter, parent=self)
         self.only_waiting.toggled.connect(self._waiting_toggled)
 
         self._build_actions()

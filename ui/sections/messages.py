@@ -83,10 +83,9 @@ from app.outbox_queries import (
 from ui import theme
 from ui.context import DeskContext
 from ui.paged_model import ROW_ROLE, Column, PagedTableModel, RowStyle
-from ui.section import Section
+from ui.section import Section, debounce_search
 from ui.worker import Progress, run_in_background
 
-SEARCH_DELAY_MS = 150
 #: How often the desk sends what waits in the outbox, when a mail server is set up.
 AUTO_SEND_SECONDS = 60
 #: Failed messages are tried again automatically every this many ticks (10 minutes).
@@ -297,12 +296,7 @@ class MessagesSection(Section):
         self.search.setObjectName("search")
         self.search.setPlaceholderText("Search customer, e-mail, phone or order number (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
-        self._debounce = QTimer(self)
-        self._debounce.setSingleShot(True)
-        self._debounce.setInterval(SEARCH_DELAY_MS)
-        self._debounce.timeout.connect(self.apply_filter)
-        self.search.textChanged.connect(lambda _text: self._debounce.start())
-        self.search.returnPressed.connect(self.apply_filter)
+        self._debounce = debounce_search(self.search, self.apply_filter, parent=self)
         self.status_box = QComboBox()
         self.status_box.setObjectName("status")
         self.status_box.setAccessibleName("Status filter")

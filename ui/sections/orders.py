@@ -10,7 +10,7 @@ any section) shows that order here.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
+from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QAction, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -33,10 +33,8 @@ from ui import theme
 from ui.context import DeskContext
 from ui.dialogs.order_detail import OrderDetailView
 from ui.paged_model import ROW_ROLE, Column, PagedTableModel, RowStyle
-from ui.section import Section
+from ui.section import Section, debounce_search
 
-#: Typing pauses this long before the list is filtered (the query itself is measured).
-SEARCH_DELAY_MS = 150
 PLACED_COLUMN = 1
 
 COLUMNS: list[Column[OrderRow]] = [
@@ -93,12 +91,7 @@ class OrdersSection(Section):
         self.search.setPlaceholderText("Search customer name or order number (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
         self.search.setAccessibleName("Search orders")
-        self._debounce = QTimer(self)
-        self._debounce.setSingleShot(True)
-        self._debounce.setInterval(SEARCH_DELAY_MS)
-        self._debounce.timeout.connect(self.apply_filter)
-        self.search.textChanged.connect(lambda _text: self._debounce.start())
-        self.search.returnPressed.connect(self.apply_filter)
+        self._debounce = debounce_search(self.search, self.apply_filter, parent=self)
 
         self.status_box = QComboBox()
         self.status_box.setObjectName("status")

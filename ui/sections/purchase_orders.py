@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QAction, QFont, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -43,9 +43,7 @@ from ui.dialogs.delay_po import DelayDialog
 from ui.dialogs.po_editor import PurchaseOrderEditor, open_po_editor
 from ui.dialogs.reorder import ReorderDialog, open_reorder
 from ui.paged_model import ROW_ROLE, Column, PagedTableModel, RowStyle
-from ui.section import Section
-
-SEARCH_DELAY_MS = 150
+from ui.section import Section, debounce_search
 
 STATUS_FILTERS = (
     ("All purchase orders", None, "Every purchase order"),
@@ -240,12 +238,7 @@ class PurchaseOrdersSection(Section):
         self.search.setObjectName("search")
         self.search.setPlaceholderText("Search supplier or PO number (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
-        self._debounce = QTimer(self)
-        self._debounce.setSingleShot(True)
-        self._debounce.setInterval(SEARCH_DELAY_MS)
-        self._debounce.timeout.connect(self.apply_filter)
-        self.search.textChanged.connect(lambda _text: self._debounce.start())
-        self.search.returnPressed.connect(self.apply_filter)
+        self._debounce = debounce_search(self.search, self.apply_filter, parent=self)
         self.status_box = QComboBox()
         self.status_box.setObjectName("status")
         self.status_box.setAccessibleName("Status filter")
