@@ -7,10 +7,13 @@ the reason shown, where no server is configured.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -82,3 +85,30 @@ def sqlite_store(tmp_path: Path) -> Iterator[Store]:
 
 
 MakeProduct = Callable[..., int]
+
+
+@dataclass
+class Ran:
+    """What one command-line run did: exit code, stdout, stderr."""
+
+    code: int
+    out: str
+    err: str
+
+    @property
+    def doc(self) -> Any:
+        return json.loads(self.out)
+
+
+@pytest.fixture
+def cli_run(capsys: pytest.CaptureFixture[str]) -> Callable[..., Ran]:
+    """Run ``app.cli.run`` in-process with these arguments and capture what it printed."""
+    from app import cli
+
+    def invoke(*args: str) -> Ran:
+        capsys.readouterr()
+        code = cli.run(list(args))
+        captured = capsys.readouterr()
+        return Ran(code, captured.out, captured.err)
+
+    return invoke

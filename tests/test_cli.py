@@ -26,35 +26,11 @@ from app.clock import to_local, utcnow
 from app.controller import Controller, Decision, OrderItem
 from app.models import ALL_MODELS, AuditEvent, Staff, Supplier
 from app.store import ENV_VAR, open_store
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, Ran
 
 ROOT = Path(__file__).resolve().parents[1]
 WIDGET_GTIN = "4006381333931"
 BAD_CHECK_DIGIT = "4006381333932"
-
-
-@dataclass
-class Ran:
-    """What one command did: exit code, stdout, stderr."""
-
-    code: int
-    out: str
-    err: str
-
-    @property
-    def doc(self) -> Any:
-        return json.loads(self.out)
-
-
-@pytest.fixture
-def cli_run(capsys: pytest.CaptureFixture[str]) -> Any:
-    def invoke(*args: str) -> Ran:
-        capsys.readouterr()
-        code = cli.run(list(args))
-        captured = capsys.readouterr()
-        return Ran(code, captured.out, captured.err)
-
-    return invoke
 
 
 def snapshot(location: str) -> dict[str, list[tuple[Any, ...]]]:

@@ -7,7 +7,6 @@ the real clock, so dates here are relative to today.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -15,36 +14,11 @@ from typing import Any
 
 import pytest
 
-from app import cli
 from app.clock import to_local, utcnow
 from app.controller import Controller, Decision, OrderItem
 from app.models import CustomerMessage, PurchaseOrder
 from app.store import open_store
-from tests.conftest import FakeClock
-
-
-@dataclass
-class Ran:
-    """What one command did: exit code, stdout, stderr."""
-
-    code: int
-    out: str
-    err: str
-
-    @property
-    def doc(self) -> Any:
-        return json.loads(self.out)
-
-
-@pytest.fixture
-def cli_run(capsys: pytest.CaptureFixture[str]) -> Any:
-    def invoke(*args: str) -> Ran:
-        capsys.readouterr()
-        code = cli.run(list(args))
-        captured = capsys.readouterr()
-        return Ran(code, captured.out, captured.err)
-
-    return invoke
+from tests.conftest import FakeClock, Ran
 
 
 def one_line_error(ran: Ran) -> str:

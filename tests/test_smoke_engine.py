@@ -18,8 +18,9 @@ def test_short_order_waits_then_is_fulfilled_on_receipt(controller: Controller) 
         controller.place_order(ann.id, [OrderItem(widget.id, 5)])
     assert [(s.available, s.short_by) for s in refused.value.shortages] == [(3, 2)]
 
-    placed = controller.place_order(ann.id, [OrderItem(widget.id, 5)],
-                                    decisions={widget.id: Decision.WAIT})
+    placed = controller.place_order(
+        ann.id, [OrderItem(widget.id, 5)], decisions={widget.id: Decision.WAIT}
+    )
     assert placed.lines[0].reserved == 3 and placed.lines[0].waiting == 2
 
     result = controller.receive([OrderItem(widget.id, 2)])

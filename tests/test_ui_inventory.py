@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from app import queries
 from app.controller import Controller, Decision, OrderItem
 from app.store import Store
+from tests.shots import save_shot
 from ui import theme
 from ui.context import DeskContext
 from ui.dialogs.adjust_stock import AdjustStockDialog
@@ -38,14 +37,6 @@ def open_section(qtbot: QtBot, ctx: DeskContext) -> InventorySection:
     section.show()
     qtbot.waitExposed(section)
     return section
-
-
-def save_shot(widget: QWidget, folder: Path, name: str) -> None:
-    assert widget.grab().save(str(folder / f"{name}.png"))
-    extra = os.environ.get("BACKORDER_DESK_SHOTS")
-    if extra:
-        Path(extra).mkdir(parents=True, exist_ok=True)
-        widget.grab().save(str(Path(extra) / f"{name}.png"))
 
 
 def product_editor(section: InventorySection) -> ProductEditor:

@@ -9,7 +9,6 @@ then read what a clerk reads: the Status column, the preview, the order's histor
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from app.controller import Controller, Decision, OrderItem
 from app.models import CustomerMessage
 from app.store import Store
 from tests.conftest import FakeClock
+from tests.shots import save_shot
 from tests.test_mailer import SENDER, MailServer, free_port, use_server
 from ui.context import DeskContext
 from ui.dialogs.order_detail import OrderDetailView
@@ -37,7 +37,6 @@ from ui.sections.messages import COLUMNS, MessagesSection
 STATUS = [column.title for column in COLUMNS].index("Status")
 CUSTOMER = [column.title for column in COLUMNS].index("Customer")
 TO = [column.title for column in COLUMNS].index("To")
-SHOTS = Path(os.environ.get("BACKORDER_DESK_SHOTS", "/tmp/shots"))
 
 
 @pytest.fixture(autouse=True)
@@ -108,14 +107,6 @@ def open_section(qtbot: QtBot, ctx: DeskContext) -> MessagesSection:
     section.show()
     qtbot.waitExposed(section)
     return section
-
-
-def save_shot(widget: QWidget, folder: Path, name: str) -> None:
-    for _ in range(3):  # the layout settles (wrapped labels, a dialog growing to fit them)
-        QApplication.processEvents()
-    assert widget.grab().save(str(folder / f"{name}.png"))
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    widget.grab().save(str(SHOTS / f"{name}.png"))
 
 
 def statuses(section: MessagesSection) -> dict[str, str]:
@@ -548,15 +539,15 @@ def test_render_the_outbox_preview_and_settings(
     CustomerMessage.update(status="uncertain").where(CustomerMessage.status == "sending").execute()
     section = open_section(qtbot, ctx)
     select(section, "Dora Dean")
-    save_shot(section, tmp_path, "outbox")
+    save_shot(section, tmp_path, "outbox", settle=3)
     select(section, "Ann Archer")
-    save_shot(section, tmp_path, "outbox_preview_sent")
+    save_shot(section, tmp_path, "outbox_preview_sent", settle=3)
     select(section, "Fay Fischer-Lindqvist")
-    save_shot(section, tmp_path, "outbox_preview_uncertain")
+    save_shot(section, tmp_path, "outbox_preview_uncertain", settle=3)
     box = section.resend_selected()
     assert box is not None
     qtbot.waitExposed(box)
-    save_shot(box, tmp_path, "outbox_resend_confirmation")
+    save_shot(box, tmp_path, "outbox_resend_confirmation", settle=3)
     box.reject()
     assert outbox_queries.status_counts()["uncertain"] == 1
 
@@ -566,12 +557,12 @@ def test_render_the_outbox_preview_and_settings(
     detail.show()
     qtbot.waitExposed(detail)
     detail.show_order(carl_message.order_id)
-    save_shot(detail, tmp_path, "order_timeline_told")
+    save_shot(detail, tmp_path, "order_timeline_told", settle=3)
     detail.tabs.setCurrentIndex(1)
-    save_shot(detail, tmp_path, "order_timeline_messages")
+    save_shot(detail, tmp_path, "order_timeline_messages", settle=3)
 
     dialog = open_settings(qtbot, ctx)
-    save_shot(dialog, tmp_path, "settings_shop")
+    save_shot(dialog, tmp_path, "settings_shop", settle=3)
     dialog.tabs.setCurrentIndex(1)
     retype(qtbot, dialog.host_edit, "smtp.example.com")
     retype(qtbot, dialog.port_edit, "70000")
@@ -582,7 +573,7 @@ def test_render_the_outbox_preview_and_settings(
         "shop@example.com (535 5.7.8 Authentication failed): check them in Settings › E-mail.",
         ok=False,
     )
-    save_shot(dialog, tmp_path, "settings_mail")
+    save_shot(dialog, tmp_path, "settings_mail", settle=3)
 
 
 # ------------------------------------------------------------------ in the main window

@@ -7,14 +7,12 @@ history) and check the store afterwards through ``app`` code.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QDate, Qt
-from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from app.controller import Controller
@@ -22,6 +20,7 @@ from app.models import CustomerMessage, OrderLine, StockMovement
 from app.order_queries import OrderStatus, order_detail
 from app.store import Store
 from tests.conftest import FakeClock
+from tests.shots import save_shot
 from tests.test_order_queries import EXPECTED, build_shop
 from ui.context import DeskContext
 from ui.dialogs.order_detail import LINE_COLUMNS, OrderDetailView
@@ -53,14 +52,6 @@ def open_section(qtbot: QtBot, ctx: DeskContext) -> OrdersSection:
     section.show()
     qtbot.waitExposed(section)
     return section
-
-
-def save_shot(widget: QWidget, folder: Path, name: str) -> None:
-    assert widget.grab().save(str(folder / f"{name}.png"))
-    extra = os.environ.get("BACKORDER_DESK_SHOTS")
-    if extra:
-        Path(extra).mkdir(parents=True, exist_ok=True)
-        widget.grab().save(str(Path(extra) / f"{name}.png"))
 
 
 def shown_statuses(section: OrdersSection) -> dict[int, str]:

@@ -3,20 +3,19 @@ store: refusals appear next to their field and save nothing; saves reach the sto
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QDate, Qt
-from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from app.controller import Controller, OrderItem
 from app.models import AuditEvent, PurchaseOrder, PurchaseOrderLine, Supplier
 from app.store import Store
 from tests.conftest import FakeClock
+from tests.shots import save_shot
 from ui.context import DeskContext
 from ui.dialogs.po_editor import PurchaseOrderEditor
 from ui.paged_model import PagedTableModel
@@ -49,14 +48,6 @@ def open_section(qtbot: QtBot, ctx: DeskContext) -> PurchaseOrdersSection:
     section.show()
     qtbot.waitExposed(section)
     return section
-
-
-def save_shot(widget: QWidget, folder: Path, name: str) -> None:
-    assert widget.grab().save(str(folder / f"{name}.png"))
-    extra = os.environ.get("BACKORDER_DESK_SHOTS")
-    if extra:
-        Path(extra).mkdir(parents=True, exist_ok=True)
-        widget.grab().save(str(Path(extra) / f"{name}.png"))
 
 
 def new_editor(qtbot: QtBot, section: PurchaseOrdersSection) -> PurchaseOrderEditor:

@@ -7,7 +7,6 @@ Each view is also rendered to PNG with realistic data (under pytest's tmp_path, 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -15,13 +14,14 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QDate, Qt
-from PySide6.QtWidgets import QApplication, QPushButton, QWidget
+from PySide6.QtWidgets import QApplication, QPushButton
 from pytestqt.qtbot import QtBot
 
 from app.controller import Controller, Decision, OrderItem
 from app.models import CustomerMessage, PurchaseOrder
 from app.store import Store
 from tests.conftest import FakeClock
+from tests.shots import save_shot
 from ui.context import DeskContext
 from ui.dialogs.delay_po import DelayDialog
 from ui.dialogs.po_editor import PurchaseOrderEditor
@@ -37,14 +37,6 @@ def ctx(store: Store, controller: Controller, qtbot: QtBot) -> Iterator[DeskCont
     context = DeskContext(store, controller)
     context.stop()
     yield context
-
-
-def save_shot(widget: QWidget, folder: Path, name: str) -> None:
-    assert widget.grab().save(str(folder / f"{name}.png"))
-    extra = os.environ.get("BACKORDER_DESK_SHOTS")
-    if extra:
-        Path(extra).mkdir(parents=True, exist_ok=True)
-        widget.grab().save(str(Path(extra) / f"{name}.png"))
 
 
 @dataclass

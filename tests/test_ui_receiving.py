@@ -8,8 +8,6 @@ through app/ code.
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -29,12 +27,11 @@ from app.models import Barcode, CustomerMessage, OrderLine, Product, Receipt
 from app.purchase_queries import purchase_order_detail
 from app.store import Store, open_store
 from tests.conftest import FakeClock
+from tests.shots import save_shot
 from ui.context import DeskContext
 from ui.receiving.result import waited_text
 from ui.receiving.tally_model import DIFFERENCE, difference_text
 from ui.receiving.window import ERROR, OK, RESULT_PAGE, SCAN_PAGE, WARN, ReceivingWindow
-
-SHOTS = Path("/tmp/shots")
 
 
 @dataclass
@@ -195,16 +192,6 @@ def confirm_receive(qtbot: QtBot, window: ReceivingWindow) -> None:
     activate(qtbot, box)
     qtbot.keyClick(box, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: window.stack.currentIndex() == RESULT_PAGE)
-
-
-def save_shot(widget: QWidget, folder: Path, name: str) -> Path:
-    path = folder / f"{name}.png"
-    QApplication.processEvents()  # let word-wrapped labels take their height first
-    assert widget.grab().save(str(path))
-    if os.environ.get("BACKORDER_DESK_KEEP_SHOTS", "1") != "0":
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, SHOTS / path.name)
-    return path
 
 
 # --------------------------------------------------------------------- scanning
@@ -460,7 +447,7 @@ def test_receive_against_the_po_fills_the_queue_and_shows_the_result(
     }
     assert window.tally.newest_product_id == dock.latch
     assert "25</b> units of <b>3</b> products scanned · 39 expected" in window.totals.text()
-    save_shot(window, tmp_path, "receiving-station")
+    save_shot(window, tmp_path, "receiving-station", settle=1)
 
     qtbot.keyClick(window.scan, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     box = window.confirm_box
@@ -511,7 +498,7 @@ def test_receive_against_the_po_fills_the_queue_and_shows_the_result(
     assert shelf == {"HNG-001": "7", "HOOK-10": "8", "LAT-2": "1"}
     assert view.complete_table.rowCount() == 2
     assert view.preview_action.isEnabled()
-    save_shot(window, tmp_path, "receiving-result")
+    save_shot(window, tmp_path, "receiving-result", settle=1)
 
     # PDF of the pick list and packing slips, through ui.documents.
     pdf = tmp_path / "picking.pdf"
@@ -754,7 +741,7 @@ def test_unknown_code_dialog_picture(qtbot: QtBot, dock: Dock, tmp_path: Path) -
     dialog.search_now()
     assert dialog.results.count() == 3  # hinge, hook, latch
     dialog.resize(760, 520)
-    save_shot(dialog, tmp_path, "receiving-unknown-code")
+    save_shot(dialog, tmp_path, "receiving-unknown-code", settle=1)
     dialog.tabs.setCurrentIndex(1)
-    save_shot(dialog, tmp_path, "receiving-new-product")
+    save_shot(dialog, tmp_path, "receiving-new-product", settle=1)
     qtbot.keyClick(dialog, Qt.Key.Key_Escape)

@@ -5,7 +5,6 @@ Settings go to a temporary folder (``QSettings.setPath``), never the user's own.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,12 +13,13 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from app import queries
 from app.controller import Controller, Decision, OrderItem
 from app.store import Store
+from tests.shots import save_shot
 from ui import theme
 from ui.context import DeskContext
 from ui.main_window import SECTION_CLASSES, MainWindow, shortcut_text
@@ -63,17 +63,6 @@ def waiting_line(controller: Controller, *, sku: str = "W-1", units: int = 2) ->
         customer.id, [OrderItem(product.id, units)], decisions={product.id: Decision.WAIT}
     )
     return int(product.id), placed.order_id
-
-
-def save_shot(widget: QWidget, folder: Path, name: str) -> Path:
-    """Render to PNG under the test's folder (and BACKORDER_DESK_SHOTS, when set, to look at)."""
-    path = folder / f"{name}.png"
-    assert widget.grab().save(str(path))
-    extra = os.environ.get("BACKORDER_DESK_SHOTS")
-    if extra:
-        Path(extra).mkdir(parents=True, exist_ok=True)
-        widget.grab().save(str(Path(extra) / f"{name}.png"))
-    return path
 
 
 def test_status_bar_shows_store_staff_and_waiting_count(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLineEdit, QWidget
 
@@ -47,7 +47,11 @@ class Section(QWidget):
         ctx.changed.connect(self.refresh)
 
     def focus_search(self) -> None:
-        """Ctrl+F: put the cursor in this section's search field."""
+        """Ctrl+F: put the cursor in this section's search field (``self.search``)."""
+        search = getattr(self, "search", None)
+        if isinstance(search, QLineEdit):
+            search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            search.selectAll()
 
     def refresh(self) -> None:
         """Re-read what is shown (the store changed); keep selection and scroll if possible."""

@@ -747,10 +747,6 @@ class BackordersSection(Section):
 
     # ------------------------------------------------------------ Section API
 
-    def focus_search(self) -> None:
-        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        self.search.selectAll()
-
     def refresh(self) -> None:
         """Read the list again, keeping the selected lines selected where they still wait."""
         keep = [row.line_id for row in self.selected_rows()]

@@ -404,10 +404,6 @@ class CustomersSection(Section):
         self._select_shown_customer()
         self.detail.reload()
 
-    def focus_search(self) -> None:
-        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        self.search.selectAll()
-
     def open_customer(self, customer_id: int) -> None:
         """Show this customer (asked for by another section or a dialog)."""
         self.detail.show_customer(customer_id)

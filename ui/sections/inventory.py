@@ -351,10 +351,6 @@ class InventorySection(Section):
 
     # ---------------------------------------------------------------- Section
 
-    def focus_search(self) -> None:
-        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        self.search.selectAll()
-
     def refresh(self) -> None:
         """Re-read the rows shown; a hidden section waits until it is shown again."""
         if not self.isVisible():

@@ -567,10 +567,6 @@ class MessagesSection(Section):
         self.model.refresh()
         self._after_reload()
 
-    def focus_search(self) -> None:
-        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        self.search.selectAll()
-
     def _after_reload(self) -> None:
         if self.selected_row() is None and self.model.rowCount():
             # Something to read at once: the first (newest) message.

@@ -235,10 +235,6 @@ class OrdersSection(Section):
         self._select_shown_order()
         self.detail.reload()
 
-    def focus_search(self) -> None:
-        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        self.search.selectAll()
-
     def open_order(self, order_id: int) -> None:
         """Show this order in the detail (asked for by another section or a dialog)."""
         self.detail.show_order(order_id)

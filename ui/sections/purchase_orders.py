@@ -444,10 +444,6 @@ class PurchaseOrdersSection(Section):
             self.select_po(selected.po_id)
         self._show_waiting()
 
-    def focus_search(self) -> None:
-        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        self.search.selectAll()
-
     def _show_count(self) -> None:
         total = self.model.total
         self.count_label.setText(f"{total:,} purchase order{'s' if total != 1 else ''}")
