@@ -12,6 +12,8 @@ import today's model classes, which will have moved on.
 
 from __future__ import annotations
 
+import json
+from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -46,8 +48,119 @@ def _v3_serving_order_index(db: Database) -> None:
     )
 
 
+def _v4_line_history(db: Database) -> None:
+    """Version 4: what an order line's moving quantities forget, kept for the dashboard
+    (``app.dashboard``): units reserved at order time (the fill rate), units lost to a
+    shortage (lost demand, with a small index of the lines that lost any) and when a
+    waiting line was served in full (the waits).
+
+    Old lines are filled in from the store's own records. A line that needed no decision
+    was reserved in full at order time; one cancelled at the counter lost all its units. A
+    line that waited takes its units reserved at order time from its ``order.place`` audit
+    event, its lost units from the waiting units its ``line.cancel`` events cancelled, and
+    its fulfilment time from the "ready" message that told its customer. Where a record is
+    missing: none reserved, every cancelled unit lost, no fulfilment time (the line is
+    left out of the waits).
+    """
+    stamp = "DATETIME" if isinstance(db, SqliteDatabase) else "TIMESTAMP"
+    for column, kind in (
+        ("qty_reserved_at_order", "INTEGER NOT NULL DEFAULT 0"),
+        ("qty_lost", "INTEGER NOT NULL DEFAULT 0"),
+        ("fulfilled_at", stamp),
+    ):
+        db.execute_sql(f'ALTER TABLE "order_line" ADD COLUMN "{column}" {kind}')
+    db.execute_sql(
+        'UPDATE "order_line" SET "qty_reserved_at_order" = "qty_ordered" WHERE "decision" IS NULL'
+    )
+    db.execute_sql(
+        'UPDATE "order_line" SET "qty_lost" = "qty_ordered" WHERE "decision" = \'cancel\''
+    )
+    db.execute_sql(
+        'UPDATE "order_line" SET "qty_lost" = "qty_cancelled" '
+        'WHERE "decision" = \'wait\' AND "qty_cancelled" > 0'
+    )
+
+    reserved: dict[int, int] = {}
+    placed = db.execute_sql(
+        'SELECT "detail" FROM "audit_event" WHERE "entity" = \'order\' '
+        'AND "action" = \'order.place\' AND "entity_id" IN '
+        '(SELECT "order_id" FROM "order_line" WHERE "decision" = \'wait\')'
+    )
+    for (detail,) in placed:
+        for line in _json_list(detail, "lines"):
+            if isinstance(line, dict) and line.get("waiting"):
+                reserved[int(line["line_id"])] = int(line["reserved"])
+    _backfill(db, "qty_reserved_at_order", "INTEGER", reserved)
+
+    lost: dict[int, int] = defaultdict(int)
+    cancels = db.execute_sql(
+        'SELECT "entity_id", "detail" FROM "audit_event" WHERE "entity" = \'order_line\' '
+        'AND "action" = \'line.cancel\' AND "entity_id" IN '
+        '(SELECT "id" FROM "order_line" WHERE "decision" = \'wait\' AND "qty_cancelled" > 0)'
+    )
+    for line_id, detail in cancels:
+        try:
+            lost[int(line_id)] += int(json.loads(detail)["waiting"])
+        except (ValueError, KeyError, TypeError):
+            continue
+    _backfill(db, "qty_lost", "INTEGER", lost)
+
+    db.execute_sql(
+        'CREATE INDEX IF NOT EXISTS "order_line_lost" ON "order_line" '
+        '("product_id", "queued_at", "qty_lost", "unit_price_cents") WHERE ("qty_lost" > 0)'
+    )
+
+    served: dict[int, Any] = {}
+    ready = db.execute_sql(
+        'SELECT "created_at", "payload" FROM "customer_message" WHERE "event" = \'ready\''
+    )
+    for created_at, payload in ready:
+        for line_id in _json_list(payload, "line_ids"):
+            served[int(line_id)] = created_at
+    _backfill(db, "fulfilled_at", stamp, served, only='"decision" = \'wait\' AND "qty_waiting" = 0')
+
+
+def _json_list(text: str, key: str) -> list[Any]:
+    """``json.loads(text)[key]`` when that is a list; ``[]`` for anything unreadable."""
+    try:
+        found = json.loads(text).get(key)
+    except (ValueError, AttributeError):
+        return []
+    return found if isinstance(found, list) else []
+
+
+def _backfill(
+    db: Database, column: str, kind: str, values: dict[int, Any], *, only: str = "1 = 1"
+) -> None:
+    """Set ``order_line.<column>`` per line id: the values go into a temporary table in
+    multi-row INSERTs, then one UPDATE copies them (portable, and fast on a big store)."""
+    if not values:
+        return
+    db.execute_sql(
+        f'CREATE TEMPORARY TABLE "line_backfill" ("line_id" INTEGER PRIMARY KEY, "value" {kind})'
+    )
+    rows = sorted(values.items())
+    for start in range(0, len(rows), 400):
+        batch = rows[start : start + 400]
+        marks = ", ".join([f"({db.param}, {db.param})"] * len(batch))
+        db.execute_sql(
+            f'INSERT INTO "line_backfill" ("line_id", "value") VALUES {marks}',
+            [item for row in batch for item in row],
+        )
+    db.execute_sql(
+        f'UPDATE "order_line" SET "{column}" = (SELECT b."value" FROM "line_backfill" b '
+        'WHERE b."line_id" = "order_line"."id") '
+        f'WHERE "id" IN (SELECT "line_id" FROM "line_backfill") AND {only}'
+    )
+    db.execute_sql('DROP TABLE "line_backfill"')
+
+
 #: ``STEPS[n]`` upgrades a store from version ``n + 1`` to ``n + 2``.
-STEPS: list[Callable[[Database], None]] = [_v2_order_status_indexes, _v3_serving_order_index]
+STEPS: list[Callable[[Database], None]] = [
+    _v2_order_status_indexes,
+    _v3_serving_order_index,
+    _v4_line_history,
+]
 
 CURRENT_VERSION = 1 + len(STEPS)
 

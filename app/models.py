@@ -143,6 +143,15 @@ class OrderLine(BaseModel):
     decided_at = DateTimeField(null=True)
     eta_notified = DateField(null=True)
     cancel_reason = TextField(null=True)
+    # History the quantities above lose as they move (kept for the dashboard):
+    #: Units reserved when the order was placed: the fill rate's share of ``qty_ordered``.
+    qty_reserved_at_order = IntegerField(default=0)
+    #: Units lost to a shortage: the whole line when the customer chose ``cancel`` at the
+    #: counter, plus waiting units cancelled later (units released from stock are not lost).
+    qty_lost = IntegerField(default=0)
+    #: When the queue served the line's last waiting unit; ``None`` if it never waited,
+    #: still waits, or was cancelled while waiting.
+    fulfilled_at = DateTimeField(null=True)
 
     class Meta:
         table_name = "order_line"
@@ -185,6 +194,19 @@ for _name, _column in (
     ("order_line_cancelled_order", OrderLine.qty_cancelled),
 ):
     OrderLine.add_index(OrderLine.index(OrderLine.order, name=_name).where(_column > 0))
+
+
+# Lost demand by product (``app.dashboard``) reads only this small index: the few lines
+# that lost units to a shortage.
+OrderLine.add_index(
+    OrderLine.index(
+        OrderLine.product,
+        OrderLine.queued_at,
+        OrderLine.qty_lost,
+        OrderLine.unit_price_cents,
+        name="order_line_lost",
+    ).where(OrderLine.qty_lost > 0)
+)
 
 
 class PurchaseOrder(BaseModel):
