@@ -4,6 +4,12 @@ Every command takes ``--db`` (a SQLite path or a database URL; else ``BACKORDER_
 else the default store), ``--json`` (exactly one JSON document on stdout) and ``--staff``
 (who acts; else the store's first active manager), before or after the command name.
 
+Staff: the roles' rules are the windows' (``app.staff``); a refused command exits 2 naming
+the role needed. An account with a password gives it in ``BACKORDER_DESK_PASSWORD``, or is
+asked for it on a terminal. Once a store has more than one active account, commands that
+change something need ``--staff``. New passwords (``staff add``, ``staff password``) come
+from ``BACKORDER_DESK_NEW_PASSWORD``, or are asked for twice on a terminal.
+
 Exit codes:
 
 * 0 - done;
@@ -20,6 +26,7 @@ refusal half-way leaves nothing behind.
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
 import sys
@@ -32,6 +39,7 @@ from typing import Any, NoReturn, TextIO
 from peewee import JOIN, OperationalError, fn
 
 from app import eta, purchasing, queries
+from app import staff as accounts
 from app.check import run_checks
 from app.clock import to_local, utcnow
 from app.controller import Allocation, Controller, Decision, FilledLine, OrderItem, Shortage
@@ -72,8 +80,14 @@ COMMANDS: frozenset[str] = frozenset(
         "check",
         "demo",
         "reorder",
+        "staff",
     }
 )
+
+#: The acting staff member's password, when their account has one.
+PASSWORD_ENV = "BACKORDER_DESK_PASSWORD"
+#: A new password for ``staff add`` and ``staff password``.
+NEW_PASSWORD_ENV = "BACKORDER_DESK_NEW_PASSWORD"
 
 #: Rows fetched per query when listing, so a big store is never loaded whole.
 PAGE = 500
@@ -237,6 +251,8 @@ class Session:
 
     location: str | None = None
     staff_name: str | None = None
+    #: The command changes something: with several active accounts, ``--staff`` is needed.
+    writes: bool = False
     #: The ``--staff`` member's id once the store is open (``None``: the default manager).
     staff_id: int | None = None
     _opened: list[Store] = field(default_factory=list)
@@ -255,6 +271,11 @@ class Session:
 
     def _staff_id(self) -> int | None:
         if self.staff_name is None:
+            if self.writes and accounts.staff_count_active() > 1:
+                raise UserError(
+                    "This store has several staff accounts: say who is acting with --staff NAME.",
+                    field="staff",
+                )
             return None
         name = self.staff_name.strip()
         found = Staff.get_or_none(fn.LOWER(Staff.name) == name.lower(), Staff.active == True)  # noqa: E712
@@ -270,6 +291,16 @@ class Session:
                 f"No active staff member is called {name!r}; use one of: {', '.join(known)}.",
                 field="staff",
             )
+        if found.password_hash is not None:
+            password = _ask_password(f"Password for {found.name}: ", PASSWORD_ENV)
+            if password is None:
+                raise UserError(
+                    f"{found.name} has a password: give it in {PASSWORD_ENV}, or run the "
+                    "command in a terminal to be asked for it.",
+                    field="password",
+                )
+            if not accounts.verify_password(password, found.password_hash):
+                raise UserError(accounts.WRONG, field="password")
         return int(found.id)
 
     def close(self) -> None:
@@ -279,6 +310,33 @@ class Session:
 
 
 Handler = Callable[[argparse.Namespace, Session, Output], int]
+
+
+def _ask_password(prompt: str, env: str) -> str | None:
+    """A password from the environment, else typed at the terminal (not echoed); ``None``
+    when there is neither (a script without the variable)."""
+    given = os.environ.get(env)
+    if given is not None:
+        return given
+    if sys.stdin is not None and sys.stdin.isatty():
+        return getpass.getpass(prompt)
+    return None
+
+
+def _new_password(name: str) -> str:
+    """A new password for ``name``, checked (length) before any store is opened."""
+    given = os.environ.get(NEW_PASSWORD_ENV)
+    if given is None:
+        if sys.stdin is None or not sys.stdin.isatty():
+            raise UserError(
+                f"No new password for {name}: give it in {NEW_PASSWORD_ENV}, or run the "
+                "command in a terminal to be asked for it.",
+                field="password",
+            )
+        given = getpass.getpass(f"New password for {name}: ")
+        if getpass.getpass("The same again: ") != given:
+            raise UserError("The two passwords differ; nothing was changed.", field="password")
+    return accounts.check_new_password(given)
 
 
 # ------------------------------------------------------------ input parsing
@@ -895,6 +953,7 @@ def po_confirm(args: argparse.Namespace, session: Session, out: Output) -> int:
 
 def reorder(args: argparse.Namespace, session: Session, out: Output) -> int:
     wanted = clean_text(args.create, what="Supplier", max_length=200) if args.create else None
+    session.writes = wanted is not None
     session.store  # noqa: B018 - opens the store and binds the models
     if wanted is not None:
         return _reorder_create(wanted, session, out)
@@ -1046,6 +1105,102 @@ def demo(args: argparse.Namespace, session: Session, out: Output) -> int:
     return EXIT_OK
 
 
+# ------------------------------------------------------------------- staff
+
+
+def _staff_named(name: str) -> tuple[int, str]:
+    """An account by name (any case, disabled ones too): its id and name as stored."""
+    found = accounts.find_staff(name, active_only=False)
+    if found is None:
+        raise UserError(
+            f"No staff account is called {name.strip()!r}: see 'staff list'.", field="staff"
+        )
+    return int(found.id), str(found.name)
+
+
+def staff_add(args: argparse.Namespace, session: Session, out: Output) -> int:
+    name = accounts.parse_staff_name(args.name)
+    password = _new_password(name)
+    member = session.controller.add_staff(name, args.role, password)
+    doc = {"staff_id": int(member.id), "name": member.name, "role": member.role, "active": True}
+    if out.as_json:
+        out.document(doc)
+        return EXIT_OK
+    out.say(f"Staff account {member.name} added ({member.role}); they sign in with a password.")
+    return EXIT_OK
+
+
+def staff_list(args: argparse.Namespace, session: Session, out: Output) -> int:
+    session.store  # noqa: B018 - opens the store and binds the models
+    rows = accounts.list_staff()
+    if out.as_json:
+        out.document({"staff": [row.as_dict() for row in rows], "total": len(rows)})
+        return EXIT_OK
+    table = Table(out, ["Id", "Name", "Role", "Active", "Password"], right=[0], caps={1: 40})
+    table.page(
+        [
+            (
+                row.staff_id,
+                row.name,
+                row.role,
+                "yes" if row.active else "no",
+                "set" if row.has_password else "none",
+            )
+            for row in rows
+        ]
+    )
+    active = sum(row.active for row in rows)
+    out.say(f"\n{_plural(len(rows), 'account')}, {active} active.")
+    return EXIT_OK
+
+
+def staff_role(args: argparse.Namespace, session: Session, out: Output) -> int:
+    role = accounts.parse_role(args.role)
+    controller = session.controller
+    staff_id, name = _staff_named(args.name)
+    controller.set_staff_role(staff_id, role)
+    if out.as_json:
+        out.document({"staff_id": staff_id, "name": name, "role": role})
+        return EXIT_OK
+    out.say(f"{name} now has the {role} role.")
+    return EXIT_OK
+
+
+def staff_password(args: argparse.Namespace, session: Session, out: Output) -> int:
+    name = accounts.parse_staff_name(args.name)
+    password = _new_password(name)
+    controller = session.controller
+    staff_id, name = _staff_named(name)
+    controller.set_staff_password(staff_id, password)
+    if out.as_json:
+        out.document({"staff_id": staff_id, "name": name, "password_set": True})
+        return EXIT_OK
+    out.say(f"The password of {name} is changed.")
+    return EXIT_OK
+
+
+def staff_disable(args: argparse.Namespace, session: Session, out: Output) -> int:
+    return _staff_active(args, session, out, active=False)
+
+
+def staff_enable(args: argparse.Namespace, session: Session, out: Output) -> int:
+    return _staff_active(args, session, out, active=True)
+
+
+def _staff_active(args: argparse.Namespace, session: Session, out: Output, *, active: bool) -> int:
+    controller = session.controller
+    staff_id, name = _staff_named(args.name)
+    controller.set_staff_active(staff_id, active)
+    if out.as_json:
+        out.document({"staff_id": staff_id, "name": name, "active": active})
+        return EXIT_OK
+    if active:
+        out.say(f"{name} can sign in again.")
+    else:
+        out.say(f"{name} can no longer sign in; what they did stays in the records.")
+    return EXIT_OK
+
+
 # ------------------------------------------------------------------ parser
 
 
@@ -1073,7 +1228,9 @@ def _common_options() -> _Parser:
         "--staff",
         metavar="NAME",
         default=argparse.SUPPRESS,
-        help="who is acting, for the audit log (default: the first active manager)",
+        help="who is acting, for the audit log and the role's rules (needed for changes "
+        f"once the store has several accounts; a password comes from ${PASSWORD_ENV} or is "
+        "asked for; default: the first active manager)",
     )
     return common
 
@@ -1103,12 +1260,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     def command(
-        group: Any, name: str, handler: Handler, text: str, **kwargs: Any
+        group: Any, name: str, handler: Handler, text: str, *, writes: bool = False, **kwargs: Any
     ) -> argparse.ArgumentParser:
         sub: argparse.ArgumentParser = group.add_parser(
             name, help=text, description=text, parents=[common], **kwargs
         )
-        sub.set_defaults(handler=handler)
+        sub.set_defaults(handler=handler, writes=writes)
         return sub
 
     def group(name: str, text: str) -> Any:
@@ -1118,7 +1275,7 @@ def build_parser() -> argparse.ArgumentParser:
     line_help = "SKU=QTY or BARCODE=QTY (repeat for more lines)"
 
     products = group("product", "add or list products")
-    sub = command(products, "add", product_add, "add a product")
+    sub = command(products, "add", product_add, "add a product", writes=True)
     sub.add_argument("--sku", required=True, help="the shop's own code, without spaces")
     sub.add_argument("--name", required=True)
     sub.add_argument("--barcode", action="append", metavar="CODE", help="GTIN or internal code")
@@ -1128,7 +1285,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--search", metavar="TEXT", help="part of a SKU, name or barcode")
 
     customers = group("customer", "add or list customers")
-    sub = command(customers, "add", customer_add, "add a customer")
+    sub = command(customers, "add", customer_add, "add a customer", writes=True)
     sub.add_argument("--name", required=True)
     sub.add_argument("--email", metavar="E")
     sub.add_argument("--phone", metavar="P")
@@ -1136,7 +1293,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--search", metavar="TEXT", help="part of a name, e-mail or phone")
 
     orders = group("order", "place orders")
-    sub = command(orders, "add", order_add, "place an order; short lines need --on-short")
+    sub = command(
+        orders, "add", order_add, "place an order; short lines need --on-short", writes=True
+    )
     sub.add_argument("--customer", required=True, metavar="NAME_OR_ID")
     sub.add_argument("--line", action="append", metavar="SKU=QTY", help=line_help)
     sub.add_argument(
@@ -1148,7 +1307,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--priority", metavar="N", help="-100 to 100, higher is served first")
     sub.add_argument("--note")
 
-    sub = command(commands, "receive", receive, "take goods into stock and serve the queue")
+    sub = command(
+        commands, "receive", receive, "take goods into stock and serve the queue", writes=True
+    )
     sub.add_argument("--line", action="append", metavar="SKU=QTY", help=line_help)
     sub.add_argument("--po", metavar="ID", help="the purchase order this delivery is for")
     sub.add_argument("--note")
@@ -1159,18 +1320,20 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--limit", metavar="N", help="show at most N lines")
 
     lines = group("backorder", "act on one waiting line")
-    sub = command(lines, "cancel", backorder_cancel, "cancel what is left of a line")
+    sub = command(lines, "cancel", backorder_cancel, "cancel what is left of a line", writes=True)
     sub.add_argument("line_id", metavar="LINE_ID")
     sub.add_argument("--reason", metavar="TEXT")
-    sub = command(lines, "priority", backorder_priority, "move a waiting line up or down")
+    sub = command(
+        lines, "priority", backorder_priority, "move a waiting line up or down", writes=True
+    )
     sub.add_argument("line_id", metavar="LINE_ID")
     sub.add_argument("priority", metavar="N", help="-100 to 100, higher is served first")
 
-    sub = command(commands, "ship", ship, "ship every reserved unit of an order")
+    sub = command(commands, "ship", ship, "ship every reserved unit of an order", writes=True)
     sub.add_argument("order_id", metavar="ORDER_ID")
 
     pos = group("po", "purchase orders (incoming stock)")
-    sub = command(pos, "add", po_add, "book a purchase order")
+    sub = command(pos, "add", po_add, "book a purchase order", writes=True)
     sub.add_argument("--supplier", required=True, metavar="NAME", help="created if new")
     sub.add_argument("--expected", required=True, metavar="YYYY-MM-DD")
     sub.add_argument("--line", action="append", metavar="SKU=QTY", help=line_help)
@@ -1183,10 +1346,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="which ones (default: open)",
     )
 
-    sub = command(pos, "delay", po_delay, "the supplier will deliver later: move the date")
+    sub = command(
+        pos, "delay", po_delay, "the supplier will deliver later: move the date", writes=True
+    )
     sub.add_argument("po_id", metavar="PO_ID")
     sub.add_argument("date", metavar="YYYY-MM-DD", help="the day the supplier now promises")
-    sub = command(pos, "confirm", po_confirm, "send a draft: its units count as incoming")
+    sub = command(
+        pos, "confirm", po_confirm, "send a draft: its units count as incoming", writes=True
+    )
     sub.add_argument("po_id", metavar="PO_ID")
 
     sub = command(
@@ -1202,15 +1369,35 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     stock = group("stock", "correct stock counts")
-    sub = command(stock, "adjust", stock_adjust, "add or take off units, with a reason")
+    sub = command(
+        stock, "adjust", stock_adjust, "add or take off units, with a reason", writes=True
+    )
     sub.add_argument("sku", metavar="SKU", help="SKU or barcode")
     sub.add_argument("delta", metavar="DELTA", help="units to add (+5) or take off (-2)")
     sub.add_argument("--reason", required=True, metavar="TEXT")
 
     command(commands, "check", check, "verify the store's stock and queue figures")
 
-    sub = command(commands, "demo", demo, "fill a new, empty store with a believable shop")
+    sub = command(
+        commands, "demo", demo, "fill a new, empty store with a believable shop", writes=True
+    )
     sub.add_argument("--size", choices=["small", "large"], default="small")
+
+    staff = group("staff", "staff accounts and their roles (managers)")
+    roles = ", ".join(accounts.ROLES)
+    sub = command(staff, "add", staff_add, "add a staff account", writes=True)
+    sub.add_argument("name", metavar="NAME")
+    sub.add_argument("--role", required=True, choices=accounts.ROLES, help=roles)
+    command(staff, "list", staff_list, "list the staff accounts")
+    sub = command(staff, "role", staff_role, "give a staff member another role", writes=True)
+    sub.add_argument("name", metavar="NAME")
+    sub.add_argument("role", metavar="ROLE", choices=accounts.ROLES, help=roles)
+    sub = command(staff, "password", staff_password, "set a password", writes=True)
+    sub.add_argument("name", metavar="NAME")
+    sub = command(staff, "disable", staff_disable, "stop an account signing in", writes=True)
+    sub.add_argument("name", metavar="NAME")
+    sub = command(staff, "enable", staff_enable, "let a disabled account sign in", writes=True)
+    sub.add_argument("name", metavar="NAME")
     return parser
 
 
@@ -1234,7 +1421,9 @@ def run(args: Sequence[str]) -> int:
         return leaving.code if isinstance(leaving.code, int) else EXIT_OK
     out.as_json = bool(getattr(namespace, "json", False))
     session = Session(
-        location=getattr(namespace, "db", None), staff_name=getattr(namespace, "staff", None)
+        location=getattr(namespace, "db", None),
+        staff_name=getattr(namespace, "staff", None),
+        writes=bool(getattr(namespace, "writes", False)),
     )
     handler: Handler = namespace.handler
     try:

@@ -23,9 +23,10 @@ from typing import Any, NamedTuple
 from peewee import JOIN, Case, IntegrityError, fn
 
 from app import eta, purchasing
+from app import staff as accounts
 from app.barcodes import normalize_barcode, parse_scan, split_multiplier
 from app.clock import Clock, to_local, utcnow
-from app.errors import NotFound, ShortageDecisionNeeded, UnknownCode, UserError
+from app.errors import NotAllowed, NotFound, ShortageDecisionNeeded, UnknownCode, UserError
 from app.fast_sql import insert_row, insert_rows, run_cached
 from app.messaging import MessageLine, Outgoing, queue_message, queue_messages
 from app.models import (
@@ -335,12 +336,59 @@ class Controller:
     Attributes:
         store: the open store.
         staff_id: who is acting; written into every audit event and decision.
+        role: the acting staff member's role, read once (``app.staff.ROLES``); every
+            write checks it first (``_require``).
     """
 
     def __init__(self, store: Store, *, staff_id: int | None = None, clock: Clock = utcnow) -> None:
         self.store = store
         self.clock = clock
         self.staff_id = staff_id if staff_id is not None else self._default_staff()
+        self.role = self._role_of(self.staff_id)
+
+    # ------------------------------------------------------------ permissions
+
+    def can(self, action: str) -> bool:
+        """Whether the acting staff member's role may do ``action`` (a key of
+        ``app.staff.PERMISSIONS``), so a window can grey out what would be refused."""
+        return accounts.allowed(self.role, action)
+
+    def may_cancel_line(self, line_id: int) -> bool:
+        """Whether the acting staff member may cancel this line: a clerk only the lines of
+        orders they placed, a manager any."""
+        if self.can("cancel_any_line"):
+            return True
+        if not self.can("cancel_line"):
+            return False
+        placed_by = (
+            Order.select(Order.staff).join(OrderLine).where(OrderLine.id == line_id).scalar()
+        )
+        return placed_by == self.staff_id
+
+    def require(self, action: str) -> None:
+        """Refuse ``action`` unless the acting role may do it; for writes made outside the
+        controller (the shop's texts, the mail server: ``settings``).
+
+        Raises:
+            NotAllowed: the message names the role needed.
+        """
+        self._require(action)
+
+    def _require(self, action: str) -> None:
+        if not accounts.allowed(self.role, action):
+            raise NotAllowed(accounts.refusal(action), action=action)
+
+    @staticmethod
+    def _role_of(staff_id: int) -> str:
+        row = Staff.get_or_none(Staff.id == staff_id)
+        if row is None:
+            raise NotFound(f"There is no staff account {staff_id}.", field="staff")
+        if not row.active:
+            raise UserError(
+                f"{row.name}'s account is disabled; sign in with an active account.",
+                field="staff",
+            )
+        return str(row.role)
 
     # ----------------------------------------------------------------- look-ups
 
@@ -419,6 +467,7 @@ class Controller:
         supplier_id: int | None = None,
     ) -> Product:
         """Add a product; SKU and barcodes must be new."""
+        self._require("add_product")
         sku = clean_text(sku, what="SKU", max_length=64)
         if any(ch.isspace() for ch in sku):
             raise UserError(
@@ -474,6 +523,7 @@ class Controller:
         supplier_id: int | None = None,
     ) -> Product:
         """Change a product's name, price, reorder point or supplier."""
+        self._require("update_product")
         changes: dict[str, Any] = {}
         if name is not None:
             changes["name"] = clean_text(name, what="Name", max_length=200)
@@ -504,6 +554,7 @@ class Controller:
 
     def add_barcode(self, product_id: int, code: str) -> Barcode:
         """Link one more barcode to a product (e.g. an unknown code met while receiving)."""
+        self._require("add_barcode")
         gtin = normalize_barcode(code)
 
         def work() -> Barcode:
@@ -526,6 +577,7 @@ class Controller:
         self, *, name: str, email: str | None = None, phone: str | None = None, notes: str = ""
     ) -> Customer:
         """Add a customer; an e-mail address, when given, must be valid and new."""
+        self._require("add_customer")
         name = clean_text(name, what="Name", max_length=200)
         clean_email = parse_email(email)
         clean_phone = parse_phone(phone)
@@ -551,6 +603,7 @@ class Controller:
         self, customer_id: int, *, name: str, email: str | None, phone: str | None, notes: str = ""
     ) -> Customer:
         """Change a customer's contact details."""
+        self._require("update_customer")
         clean_name = clean_text(name, what="Name", max_length=200)
         clean_email = parse_email(email)
         clean_phone = parse_phone(phone)
@@ -575,6 +628,7 @@ class Controller:
 
     def supplier_named(self, name: str, *, lead_time_days: int | None = None) -> Supplier:
         """The supplier with this name, created if new."""
+        self._require("supplier_named")
         clean = clean_text(name, what="Supplier", max_length=200)
 
         def work() -> Supplier:
@@ -590,6 +644,7 @@ class Controller:
 
     def preview_order(self, items: Sequence[OrderItem], *, priority: int = 0) -> list[Shortage]:
         """The shortages placing these lines now would meet; writes nothing."""
+        self._require("preview_order")
         merged = _merge(items)
         products = self._stock(list(merged))
         return self._shortages(merged, products, priority)
@@ -620,6 +675,7 @@ class Controller:
                 from ``seen``; nothing was written. Its ``shortages`` reflect the stock at
                 this moment.
         """
+        self._require("place_order")
         if not items:
             raise UserError("The order has no lines: add at least one product.", field="lines")
         merged = _merge(items)
@@ -683,8 +739,6 @@ class Controller:
                     qty_cancelled=cancelled,
                     priority=priority,
                     queued_at=now,
-                    qty_reserved_at_order=reserved,
-                    qty_lost=cancelled,  # cancelled at the counter: lost to the shortage
                     decision=str(decision) if decision else None,
                     decided_by=self.staff_id if decision else None,
                     decided_at=now if decision else None,
@@ -788,6 +842,7 @@ class Controller:
     def ship_order(self, order_id: int) -> list[ShippedLine]:
         """Ship every reserved unit of the order: the ready lines, and the part of
         waiting lines that was in stock (the customer takes what is here)."""
+        self._require("ship_order")
 
         def work() -> list[ShippedLine]:
             order = self._order(order_id)
@@ -839,10 +894,15 @@ class Controller:
         What it held goes at once to the next lines in the queue; the result says who got
         it. The customer is told (one "cancelled" message).
         """
+        self._require("cancel_line")
         reason = clean_text(reason, what="Reason", max_length=500, required=False)
 
         def work() -> Allocation:
             line = self._line(line_id)
+            if not self.can("cancel_any_line"):
+                placed_by = Order.select(Order.staff).where(Order.id == line.order_id).scalar()
+                if placed_by != self.staff_id:
+                    self._require("cancel_any_line")
             self.store.lock_products([line.product_id])
             line = self._line(line_id)  # re-read under the lock
             if line.qty_waiting == 0 and line.qty_reserved == 0:
@@ -857,8 +917,6 @@ class Controller:
                 qty_reserved=0,
                 qty_cancelled=OrderLine.qty_cancelled + waiting + reserved,
                 cancel_reason=reason or None,
-                # Released stock goes to the next in line; only the waiting units are lost.
-                qty_lost=OrderLine.qty_lost + waiting,
             ).where(OrderLine.id == line.id).execute()
             Product.update(
                 waiting=Product.waiting - waiting, reserved=Product.reserved - reserved
@@ -913,6 +971,7 @@ class Controller:
 
     def set_priority(self, line_id: int, priority: int) -> None:
         """Move a waiting line up (higher) or down (lower) the queue; audited."""
+        self._require("set_priority")
         new = parse_priority(priority)
 
         def work() -> None:
@@ -948,6 +1007,7 @@ class Controller:
         line is received in full. ``draft_id`` commits a draft receipt (its lines are
         replaced by ``items``).
         """
+        self._require("receive")
         merged = _merge(items)
         if not merged:
             raise UserError("Nothing to receive: scan or add at least one product.", field="lines")
@@ -1075,6 +1135,7 @@ class Controller:
         Raises:
             UserError: no reason, or a decrease that would leave less than is reserved.
         """
+        self._require("adjust_stock")
         delta = parse_quantity(delta, what="Adjustment", allow_negative=True)
         reason = clean_text(reason, what="Reason", max_length=500)
 
@@ -1119,6 +1180,7 @@ class Controller:
 
     def open_draft_receipt(self, *, purchase_order_id: int | None = None) -> int:
         """Start a draft receipt, against an open purchase order or none; returns its id."""
+        self._require("receive")
 
         def work() -> int:
             po = self._open_po(purchase_order_id) if purchase_order_id is not None else None
@@ -1176,11 +1238,13 @@ class Controller:
             UserError: a wrong check digit or unreadable content, or a draft that is not
                 open; nothing was written.
         """
+        self._require("receive")
         product, count = self._scanned(text)
         return self._draft_append(draft_id, product, count)
 
     def draft_add(self, draft_id: int, product_id: int, qty: int) -> ScanOutcome:
         """Append units of a known product to a draft (e.g. after linking an unknown code)."""
+        self._require("receive")
         units = parse_quantity(qty)
         row = run_cached("draft.product", _product_by_id_query, product_id).fetchone()
         if row is None:
@@ -1189,6 +1253,7 @@ class Controller:
 
     def draft_undo_last(self, draft_id: int) -> ScanOutcome | None:
         """Take back the newest row of a draft; ``None`` when the draft is empty."""
+        self._require("receive")
 
         def work() -> ScanOutcome | None:
             po_id = self._lock_draft(draft_id)
@@ -1226,6 +1291,7 @@ class Controller:
 
         The product keeps its place in the tally (its first row takes the new count).
         """
+        self._require("receive")
         units = 0 if str(qty).strip() == "0" else parse_quantity(qty)
 
         def work() -> None:
@@ -1260,6 +1326,7 @@ class Controller:
     def draft_set_purchase_order(self, draft_id: int, purchase_order_id: int | None) -> None:
         """Receive a draft against another open purchase order, or none (e.g. when its PO
         was closed by another delivery while the draft was being scanned)."""
+        self._require("receive")
 
         def work() -> None:
             old = self._lock_draft(draft_id)
@@ -1322,6 +1389,7 @@ class Controller:
     def discard_draft(self, draft_id: int) -> None:
         """Give up a draft receipt: nothing goes into stock; the draft is kept, marked
         discarded, for the audit trail."""
+        self._require("receive")
 
         def work() -> None:
             self._lock_draft(draft_id)
@@ -1349,6 +1417,7 @@ class Controller:
         Raises:
             UserError: the draft is empty, or was already committed or discarded.
         """
+        self._require("receive")
 
         def work() -> ReceiptResult:
             po_id = self._lock_draft(draft_id)
@@ -1475,7 +1544,7 @@ class Controller:
                 per_product[pid] += granted
         full = [g[0] for g in grants if g[3] == 0]
         for part in eta.chunks(full):
-            run_cached("controller.fill_lines", _fill_lines_query, 0, now, *part)
+            run_cached("controller.fill_lines", _fill_lines_query, 0, *part)
         _add_per_id(
             OrderLine,
             {
@@ -1576,6 +1645,7 @@ class Controller:
         ``draft``: only write it down (status ``draft``): its units are not incoming until
         ``confirm_purchase_order``.
         """
+        self._require("purchase_orders")
         if expected is None:
             raise UserError(
                 "The expected date is missing: pick the day the supplier said the goods "
@@ -1636,6 +1706,7 @@ class Controller:
         received units be removed. An open PO whose every line is then received in full is
         closed.
         """
+        self._require("purchase_orders")
         merged = _merge(items) if items is not None else None
         if merged is not None and not merged:
             raise UserError("The purchase order has no lines.", field="lines")
@@ -1746,6 +1817,7 @@ class Controller:
         Raises:
             UserError: no such open PO, or the date is missing, past, or not later.
         """
+        self._require("purchase_orders")
         if new_date is None:
             raise UserError(
                 "The new expected date is missing: give the day the supplier now promises.",
@@ -1805,6 +1877,7 @@ class Controller:
         Raises:
             UserError: not a draft, no lines, or its expected date has passed.
         """
+        self._require("purchase_orders")
 
         def work() -> PurchaseOrder:
             po = self._purchase_order(po_id)
@@ -1843,6 +1916,7 @@ class Controller:
         Raises:
             UserError: no such supplier, or nothing of theirs needs ordering.
         """
+        self._require("purchase_orders")
 
         def work() -> PurchaseOrder:
             supplier = Supplier.get_or_none(Supplier.id == supplier_id)
@@ -1956,6 +2030,7 @@ class Controller:
             UserError: an unknown way of telling, a message already sent or told, or one
                 being handed to the mail server right now.
         """
+        self._require("mark_message_told")
         how = (via or "").strip().lower()
         if how not in TOLD_VIA:
             raise UserError(
@@ -2012,6 +2087,7 @@ class Controller:
             UserError: the customer has no e-mail address, or the message is already
                 waiting or being sent.
         """
+        self._require("resend_message")
 
         def work() -> None:
             message = self._message(message_id)
@@ -2068,6 +2144,154 @@ class Controller:
                 event=message.event,
                 subject=message.subject,
                 **detail,
+            )
+
+    # ------------------------------------------------------------------ staff
+    #
+    # Managers only (``manage_staff``), except a member changing their own password.
+    # Every change takes ``_lock_managers`` first, so two managers working on the staff at
+    # once are served one after the other and cannot both demote the other, leaving no
+    # manager at all.
+
+    def add_staff(self, name: str, role: str, password: str) -> Staff:
+        """Add a staff account; names are unique whatever their case.
+
+        Raises:
+            UserError: a taken name, an unknown role, a password shorter than 8 characters,
+                or an acting manager who has no password yet (once there is a second
+                account everyone signs in, and they could not).
+        """
+        self._require("manage_staff")
+        clean = accounts.parse_staff_name(name)
+        new_role = accounts.parse_role(role)
+        secret = accounts.check_new_password(password)
+        hashed = accounts.hash_password(secret)
+
+        def work() -> Staff:
+            self._lock_managers()
+            self._require_own_password()
+            taken = Staff.get_or_none(fn.LOWER(Staff.name) == clean.lower())
+            if taken is not None:
+                state = "" if taken.active else " (disabled)"
+                raise UserError(
+                    f"There is already a staff account called {taken.name}{state}: "
+                    "choose another name.",
+                    field="name",
+                )
+            member = Staff.create(name=clean, role=new_role, password_hash=hashed, active=True)
+            self._audit("staff.add", "staff", member.id, name=clean, role=new_role)
+            return member
+
+        result: Staff = self._write(work)
+        return result
+
+    def set_staff_role(self, staff_id: int, role: str) -> None:
+        """Give a staff member another role; the last active manager keeps theirs.
+
+        Raises:
+            UserError: an unknown role or account, or the store would have no manager.
+        """
+        self._require("manage_staff")
+        new_role = accounts.parse_role(role)
+
+        def work() -> None:
+            managers = self._lock_managers()
+            member = self._staff(staff_id)
+            if member.role == new_role:
+                return
+            if member.id in managers and len(managers) == 1:
+                raise UserError(
+                    f"{member.name} is the only active manager: make someone else a manager "
+                    "first, so that the store keeps one.",
+                    field="role",
+                )
+            Staff.update(role=new_role).where(Staff.id == member.id).execute()
+            self._audit(
+                "staff.role", "staff", member.id, name=member.name, old=member.role, new=new_role
+            )
+
+        self._write(work)
+        if staff_id == self.staff_id:
+            self.role = new_role
+
+    def set_staff_password(self, staff_id: int, password: str) -> None:
+        """Set a staff member's password: one's own, or anyone's as a manager.
+
+        Raises:
+            UserError: shorter than 8 characters, or an unknown account.
+        """
+        if staff_id != self.staff_id:
+            self._require("manage_staff")
+        secret = accounts.check_new_password(password)
+        hashed = accounts.hash_password(secret)
+
+        def work() -> None:
+            self._lock_managers()
+            member = self._staff(staff_id)
+            Staff.update(password_hash=hashed).where(Staff.id == member.id).execute()
+            # Who set it is in the event; the password, hashed or not, never is.
+            self._audit("staff.password", "staff", member.id, name=member.name)
+
+        self._write(work)
+
+    def set_staff_active(self, staff_id: int, active: bool) -> None:
+        """Disable an account (it can no longer sign in; its history stays) or enable it
+        again. Nobody disables themself, and the last active manager stays.
+
+        Raises:
+            UserError: an unknown account, one's own account, or the last manager.
+        """
+        self._require("manage_staff")
+        if staff_id == self.staff_id and not active:
+            raise UserError(
+                "You cannot disable your own account: ask another manager to do it.",
+                field="staff",
+            )
+
+        def work() -> None:
+            managers = self._lock_managers()
+            member = self._staff(staff_id)
+            if bool(member.active) == active:
+                return
+            if active:
+                self._require_own_password()
+            elif member.id in managers and len(managers) == 1:
+                raise UserError(
+                    f"{member.name} is the only active manager and cannot be disabled: make "
+                    "someone else a manager first.",
+                    field="staff",
+                )
+            Staff.update(active=active).where(Staff.id == member.id).execute()
+            self._audit(
+                "staff.enable" if active else "staff.disable", "staff", member.id, name=member.name
+            )
+
+        self._write(work)
+
+    def _staff(self, staff_id: int) -> Staff:
+        member = Staff.get_or_none(Staff.id == staff_id)
+        if member is None:
+            raise NotFound(f"There is no staff account {staff_id}.", field="staff")
+        return member
+
+    def _lock_managers(self) -> set[int]:
+        """The active managers' ids, their rows locked until the transaction ends
+        (PostgreSQL; a SQLite write transaction holds the whole store)."""
+        query = Staff.select(Staff.id).where(
+            Staff.active == True,  # noqa: E712
+            Staff.role == accounts.MANAGER,
+        )
+        if not self.store.is_sqlite:
+            query = query.order_by(Staff.id).for_update()
+        return {int(sid) for (sid,) in query.tuples()}
+
+    def _require_own_password(self) -> None:
+        me = Staff.get_or_none(Staff.id == self.staff_id)
+        if me is not None and me.password_hash is None:
+            raise UserError(
+                f"Set a password for yourself ({me.name}) first: with more than one account "
+                "everyone signs in with a password, and you could not.",
+                field="password",
             )
 
     # ---------------------------------------------------------------- helpers
@@ -2274,12 +2498,10 @@ def _reach_query(none: int, *ids: int) -> Any:
     )
 
 
-def _fill_lines_query(none: int, now: datetime, *ids: int) -> Any:
+def _fill_lines_query(none: int, *ids: int) -> Any:
     """Waiting lines served in full: everything they wait for is now reserved."""
     return OrderLine.update(
-        qty_reserved=OrderLine.qty_reserved + OrderLine.qty_waiting,
-        qty_waiting=none,
-        fulfilled_at=now,
+        qty_reserved=OrderLine.qty_reserved + OrderLine.qty_waiting, qty_waiting=none
     ).where(OrderLine.id.in_(list(ids)))
 
 

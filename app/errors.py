@@ -29,6 +29,21 @@ class NotFound(UserError):
     """A product, customer, order or line that the user named does not exist."""
 
 
+class NotAllowed(UserError):
+    """The signed-in staff member's role may not do this; the message names the role
+    that may ("Stock adjustments need the manager role; ask a manager to sign in.").
+
+    Attributes:
+        action: the refused action, a key of ``app.staff.PERMISSIONS``.
+    """
+
+    action: str
+
+    def __init__(self, message: str, *, action: str) -> None:
+        super().__init__(message)
+        self.action = action
+
+
 class StoreError(UserError):
     """The store cannot be opened or written: not a database, damaged, newer, locked."""
 

@@ -262,7 +262,7 @@ def backup_sqlite(db: Database, target: Path) -> None:
     """Copy a live SQLite store to ``target`` with SQLite's online backup API."""
     source = db.connection()
     # Created owner-only before any data goes in, like the store itself.
-    os.close(os.open(target, os.O_WRONLY | os.O_CREAT, 0o600))
+    create_owner_only(target)
     dest = sqlite3.connect(str(target))
     try:
         source.backup(dest)
@@ -316,6 +316,22 @@ def _sqlite_path(where: str) -> Path:
     return Path(where).expanduser().resolve()
 
 
+def create_owner_only(path: Path, *, exclusive: bool = False) -> None:
+    """Create ``path`` (empty) readable and writable by its owner only (0600), whatever
+    the umask: it only takes bits away, and a strict one (0o277) would otherwise leave a
+    file its owner cannot write.
+
+    Raises:
+        OSError: it cannot be created (or, ``exclusive``, already exists).
+    """
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if exclusive else 0)
+    fd = os.open(path, flags, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+
+
 def _prepare_sqlite_file(path: Path) -> None:
     """Create a new store file (owner-only), or check an existing one without writing."""
     if path.is_dir():
@@ -324,8 +340,8 @@ def _prepare_sqlite_file(path: Path) -> None:
         try:
             # A folder made for the store is private too (customers' contact details).
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            os.close(fd)
+            # SQLite gives the -wal and -shm files the store file's mode.
+            create_owner_only(path, exclusive=True)
         except OSError as error:
             raise StoreError(
                 f"Cannot create the store {path}: {error.strerror}. "

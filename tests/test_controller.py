@@ -358,7 +358,7 @@ def test_queue_order_is_priority_then_order_time_then_line_id(
 def test_raising_priority_puts_the_line_first_and_the_audit_names_who_and_what(
     controller: Controller, store: Any, clock: FakeClock
 ) -> None:
-    bea = Staff.create(name="Bea", role="clerk")
+    bea = Staff.create(name="Bea", role="manager")
     as_bea = Controller(store, staff_id=bea.id, clock=clock)
     cup = product(controller, "CUP")
     ann, bob = customer(controller, "Ann"), customer(controller, "Bob")
@@ -682,7 +682,7 @@ def test_cancelling_a_line_queues_one_cancelled_message(
 def test_every_state_change_is_audited_with_staff_time_and_what_changed(
     store: Any, clock: FakeClock
 ) -> None:
-    bea = Staff.create(name="Bea", role="clerk")
+    bea = Staff.create(name="Bea", role="manager")
     desk = Controller(store, staff_id=bea.id, clock=clock)
     cup = product(desk, "CUP", stock=1)
     ann = customer(desk, "Ann")
