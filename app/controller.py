@@ -739,6 +739,8 @@ class Controller:
                     qty_cancelled=cancelled,
                     priority=priority,
                     queued_at=now,
+                    qty_reserved_at_order=reserved,
+                    qty_lost=cancelled,  # cancelled at the counter: lost to the shortage
                     decision=str(decision) if decision else None,
                     decided_by=self.staff_id if decision else None,
                     decided_at=now if decision else None,
@@ -917,6 +919,8 @@ class Controller:
                 qty_reserved=0,
                 qty_cancelled=OrderLine.qty_cancelled + waiting + reserved,
                 cancel_reason=reason or None,
+                # Released stock goes to the next in line; only the waiting units are lost.
+                qty_lost=OrderLine.qty_lost + waiting,
             ).where(OrderLine.id == line.id).execute()
             Product.update(
                 waiting=Product.waiting - waiting, reserved=Product.reserved - reserved
@@ -1544,7 +1548,7 @@ class Controller:
                 per_product[pid] += granted
         full = [g[0] for g in grants if g[3] == 0]
         for part in eta.chunks(full):
-            run_cached("controller.fill_lines", _fill_lines_query, 0, *part)
+            run_cached("controller.fill_lines", _fill_lines_query, 0, now, *part)
         _add_per_id(
             OrderLine,
             {
@@ -2498,10 +2502,12 @@ def _reach_query(none: int, *ids: int) -> Any:
     )
 
 
-def _fill_lines_query(none: int, *ids: int) -> Any:
+def _fill_lines_query(none: int, now: datetime, *ids: int) -> Any:
     """Waiting lines served in full: everything they wait for is now reserved."""
     return OrderLine.update(
-        qty_reserved=OrderLine.qty_reserved + OrderLine.qty_waiting, qty_waiting=none
+        qty_reserved=OrderLine.qty_reserved + OrderLine.qty_waiting,
+        qty_waiting=none,
+        fulfilled_at=now,
     ).where(OrderLine.id.in_(list(ids)))
 
 
