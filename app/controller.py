@@ -2293,8 +2293,8 @@ class Controller:
         me = Staff.get_or_none(Staff.id == self.staff_id)
         if me is not None and me.password_hash is None:
             raise UserError(
-                f"Set a password for yourself ({me.name}) first: with more than one account "
-                "everyone signs in with a password, and you could not.",
+                f"Give {me.name} (you) a password first: once the store has a second "
+                "account, everyone signs in with one.",
                 field="password",
             )
 

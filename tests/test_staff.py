@@ -332,7 +332,7 @@ def test_a_manager_without_a_password_sets_one_before_adding_others(
 ) -> None:
     first = Controller(store, clock=clock)
     before = everything()
-    with pytest.raises(UserError, match=r"Set a password for yourself \(Admin\) first"):
+    with pytest.raises(UserError, match=r"Give Admin \(you\) a password first"):
         first.add_staff("Bea", "clerk", PASSWORD)
     assert everything() == before
 
