@@ -247,10 +247,17 @@ def _order_query(
     status: OrderStatus | str | None,
     customer_id: int | None,
     names: bool,
+    placed_from: datetime | None = None,
+    placed_to: datetime | None = None,
 ) -> Any:
     """Orders matching the filter; ``names`` joins the customer and staff for display
-    (a count needs neither)."""
+    (a count needs neither). ``placed_from`` (inclusive) and ``placed_to`` (exclusive)
+    bound the time placed, naive UTC like the stored times."""
     query = Order.select(*columns)
+    if placed_from is not None:
+        query = query.where(Order.placed_at >= placed_from)
+    if placed_to is not None:
+        query = query.where(Order.placed_at < placed_to)
     if names:
         query = (
             query.join(Customer, on=(Order.customer == Customer.id))
@@ -278,13 +285,22 @@ def count_orders(
     search: str | None = None,
     status: OrderStatus | str | None = None,
     customer_id: int | None = None,
+    placed_from: datetime | None = None,
+    placed_to: datetime | None = None,
 ) -> int:
     """How many orders match the filter (same arguments as ``orders``)."""
-    if status and not (search or "").strip() and customer_id is None:
+    dated = placed_from is not None or placed_to is not None
+    if status and not (search or "").strip() and customer_id is None and not dated:
         wanted = OrderStatus(status)
         return status_counts(only=wanted)[wanted]
     query = _order_query(
-        [fn.COUNT(Order.id)], search=search, status=status, customer_id=customer_id, names=False
+        [fn.COUNT(Order.id)],
+        search=search,
+        status=status,
+        customer_id=customer_id,
+        names=False,
+        placed_from=placed_from,
+        placed_to=placed_to,
     )
     return int(query.scalar() or 0)
 
@@ -300,6 +316,8 @@ def orders(
     limit: int | None = 100,
     matching: int | None = None,
     after: OrderRow | None = None,
+    placed_from: datetime | None = None,
+    placed_to: datetime | None = None,
 ) -> list[OrderRow]:
     """A page of orders, newest first unless another sort is asked for.
 
@@ -308,6 +326,8 @@ def orders(
     ``count_orders`` said for the same filter, if known: it only picks the faster plan.
     ``after`` (the last row of the previous page, same filter and sort) replaces
     ``offset``: the page starts right after it, so a deep page costs what the first does.
+    ``placed_from`` / ``placed_to`` keep orders placed from (inclusive) / before
+    (exclusive) these times (naive UTC).
     """
     if matching == 0:
         return []  # the caller just counted none: walking every order to find none is waste
@@ -319,6 +339,8 @@ def orders(
         status=status,
         customer_id=customer_id,
         names=True,
+        placed_from=placed_from,
+        placed_to=placed_to,
     ).order_by(key.desc() if descending else key, tie)
     if (
         status
