@@ -6,8 +6,9 @@ first, a page at a time, filtered by staff member, kind of action, a text search
 range of local dates, and says what each one changed in words (``describe``). Nothing here
 writes: the log cannot be edited from the app.
 
-The search matches the action, the staff member's name, the JSON detail (SKUs, reasons,
-names as written there) and, for a number, the id of the thing changed (order 123).
+The search matches the action (its name or its label, "stock adjusted"), the staff
+member's name, the JSON detail (SKUs, reasons, names as written there) and, for a number,
+the id of the thing changed (order 123).
 """
 
 from __future__ import annotations
@@ -170,7 +171,7 @@ def check_filter(audit_filter: AuditFilter) -> None:
     if since is not None and until is not None and since > until:
         raise UserError(
             f"The 'from' date {since.isoformat()} is after the 'to' date "
-            f"{until.isoformat()}: swap them or clear one.",
+            f"{until.isoformat()}: swap them.",
             field="until",
         )
 
@@ -218,11 +219,15 @@ def _where(audit_filter: AuditFilter) -> Expression | None:
         clauses.append(AuditEvent.at < high)
     text = " ".join(audit_filter.search.split())
     if text:
-        found = (
-            AuditEvent.action.contains(text)
-            | Staff.name.contains(text)
-            | AuditEvent.detail.contains(text)
-        )
+        # Actions and staff are few: which of them match is worked out here, so the
+        # database compares text in one column per event (the detail) instead of three.
+        found = AuditEvent.detail.contains(text)
+        actions = _matching_actions(text)
+        if actions:
+            found = found | AuditEvent.action.in_(actions)
+        people = _matching_staff(text)
+        if people:
+            found = found | AuditEvent.staff.in_(people)
         # The detail is JSON written with ASCII escapes: "Müller" is stored "M\u00fcller".
         escaped = json.dumps(text)[1:-1]
         if escaped != text:
@@ -237,6 +242,21 @@ def _where(audit_filter: AuditFilter) -> Expression | None:
     for clause in clauses[1:]:
         combined = combined & clause
     return combined
+
+
+def _matching_actions(text: str) -> list[str]:
+    """Known actions whose name or label holds ``text`` ("adjust", "Stock adjusted")."""
+    wanted = text.casefold()
+    return sorted(
+        action
+        for action, label in ACTION_LABELS.items()
+        if wanted in action.casefold() or wanted in label.casefold()
+    )
+
+
+def _matching_staff(text: str) -> list[int]:
+    """Staff members whose name holds ``text``."""
+    return [int(sid) for (sid,) in Staff.select(Staff.id).where(Staff.name.contains(text)).tuples()]
 
 
 def _base(select: Iterable[Any], audit_filter: AuditFilter) -> Any:
@@ -599,7 +619,7 @@ def _describe_message(action: str, detail: dict[str, Any]) -> str:
 
 
 def _describe_product(detail: dict[str, Any], names: _Names) -> str:
-    text = f"{detail.get('sku', '')} “{detail.get('name', '')}”".strip()
+    text = f"“{detail.get('name', '')}”"  # the SKU is in the subject
     codes = detail.get("barcodes") or []
     if codes:
         text += f", barcode{'s' if len(codes) != 1 else ''} {_listing(str(c) for c in codes)}"
@@ -653,7 +673,7 @@ _DESCRIBERS: dict[str, Callable[[dict[str, Any], _Names], str]] = {
     "customer.add": lambda d, n: f"“{d.get('name', '')}”",
     "customer.update": lambda d, n: f"Contact details of “{d.get('name', '')}”",
     "supplier.add": lambda d, n: f"“{d.get('name', '')}”",
-    "staff.add": lambda d, n: f"{d.get('name')}, role {d.get('role')}",
+    "staff.add": lambda d, n: f"{d.get('name')} as {d.get('role')}",
     "staff.role": lambda d, n: f"{d.get('name')}: {d.get('old')} → {d.get('new')}",
     # The event holds no password, hashed or not; only that one was set.
     "staff.password": lambda d, n: f"A new password for {d.get('name')}",

@@ -141,6 +141,8 @@ def test_search_finds_skus_reasons_people_and_numbers(
     assert placed.subject == f"Order {ids['order']}"
     assert placed.summary.startswith("For Jürgen Müller: 1 line, 8 units (5 reserved, 3 waiting)")
     assert "customer waits for BOLT-10" in placed.summary
+    # An action by its label, as the log shows it.
+    assert actions(events(AuditFilter(search="stock ADJUSTED"))) == ["stock.adjust"] * 3
     # LIKE wildcards are searched as characters, not as patterns.
     assert [row.subject for row in events(AuditFilter(search="T_1"))] == ["Product NUT_10"]
     assert events(AuditFilter(search="%")) == []

@@ -23,6 +23,7 @@ from app.controller import Controller
 from app.errors import UserError
 from app.store import open_store
 from ui.context import DeskContext
+from ui.dialogs.sign_in import sign_in_at_start
 from ui.main_window import APP_TITLE, APPLICATION, ORGANISATION, MainWindow
 from ui.receiving.window import ReceivingWindow
 from ui.theme import apply_theme
@@ -87,8 +88,12 @@ def run_gui(args: list[str]) -> int:
     except UserError as error:  # StoreError and its kin: say it in words
         QMessageBox.critical(None, f"{APP_TITLE}: cannot open the store", str(error))
         return EXIT_STORE_PROBLEM
+    go_on, staff_id = sign_in_at_start(store)
+    if not go_on:  # Esc or Quit at the sign-in: nobody is at the desk
+        store.close()
+        return 0
     try:
-        controller = Controller(store)
+        controller = Controller(store, staff_id=staff_id)
     except UserError as error:
         QMessageBox.critical(None, f"{APP_TITLE}: cannot open the store", str(error))
         store.close()

@@ -49,6 +49,12 @@ class DeskContext(QObject):
         staff = Staff.get_or_none(Staff.id == self.controller.staff_id)
         return staff.name if staff is not None else "?"
 
+    def switch_staff(self, staff_id: int) -> None:
+        """Act as another staff member from now on (Switch user): a new controller with
+        their role; windows holding the old one pick the new one up on ``staff_changed``."""
+        self.controller = Controller(self.store, staff_id=staff_id, clock=self.controller.clock)
+        self.staff_changed.emit()
+
     def notify_changed(self) -> None:
         """Call after a write made from this app: every list refreshes at once."""
         self._seen = queries.last_change()

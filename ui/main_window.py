@@ -30,8 +30,11 @@ from PySide6.QtWidgets import (
 from app import queries
 from ui.context import DeskContext
 from ui.dialogs.settings import SettingsDialog
+from ui.dialogs.sign_in import SignInDialog
+from ui.dialogs.staff import StaffDialog
 from ui.receiving.window import ReceivingWindow
 from ui.section import Section
+from ui.sections.audit_log import AuditLogSection
 from ui.sections.backorders import BackordersSection
 from ui.sections.customers import CustomersSection
 from ui.sections.inventory import InventorySection
@@ -51,6 +54,7 @@ SECTION_CLASSES: tuple[type[Section], ...] = (
     CustomersSection,
     PurchaseOrdersSection,
     MessagesSection,
+    AuditLogSection,
 )
 
 DEFAULT_SIZE = (1100, 700)
@@ -125,11 +129,13 @@ class MainWindow(QMainWindow):
         ctx.changed.connect(self.update_status)
         self._route_changes()
         ctx.staff_changed.connect(self.update_status)
+        ctx.staff_changed.connect(self.apply_permissions)
         ctx.open_order.connect(lambda _order_id: self.show_section(OrdersSection))
         ctx.open_customer.connect(lambda _customer_id: self.show_section(CustomersSection))
 
         self._restore_settings()
         self.update_status()
+        self.apply_permissions()
 
     # ------------------------------------------------------------------ building
 
@@ -157,6 +163,18 @@ class MainWindow(QMainWindow):
             "&Refresh", "F5", "Read the current list again from the store", self.refresh
         )
         self.quit_action = self._action("&Quit", "Ctrl+Q", "Close Backorder Desk", self.close)
+        self.switch_user_action = self._action(
+            "S&witch user…",
+            "Ctrl+Shift+U",
+            "Sign in as another staff member; what you do next is recorded under their name",
+            self.switch_user,
+        )
+        self.staff_action = self._action(
+            "S&taff…",
+            "Ctrl+Shift+M",
+            "Staff accounts: add, change role, set password, disable (managers)",
+            self.open_staff,
+        )
         self.find_action = self._action(
             "&Find", "Ctrl+F", "Put the cursor in this section's search field", self.focus_search
         )
@@ -194,11 +212,13 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.receiving_action)
         file_menu.addAction(self.refresh_action)
         file_menu.addSeparator()
+        file_menu.addAction(self.switch_user_action)
         file_menu.addAction(self.quit_action)
         edit_menu = bar.addMenu("&Edit")
         edit_menu.addAction(self.find_action)
         edit_menu.addSeparator()
         edit_menu.addAction(self.settings_action)
+        edit_menu.addAction(self.staff_action)
         view_menu = bar.addMenu("&View")
         for action in self.section_actions_by_index:
             view_menu.addAction(action)
@@ -329,6 +349,36 @@ class MainWindow(QMainWindow):
         dialog.activateWindow()
         return dialog
 
+    def switch_user(self) -> SignInDialog:
+        """Ctrl+Shift+U: sign in as someone else (non-blocking); Esc keeps the current one."""
+        dialog = SignInDialog(
+            self.ctx.store, switching=True, current_name=self.ctx.staff_name, parent=self
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(
+            lambda: self.ctx.switch_staff(dialog.staff_id) if dialog.staff_id else None
+        )
+        dialog.open()
+        return dialog
+
+    def open_staff(self) -> StaffDialog:
+        """Ctrl+Shift+M: the staff accounts (managers; greyed out for the others)."""
+        dialog = StaffDialog(self.ctx, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def apply_permissions(self) -> None:
+        """Grey out what the signed-in role may not do (the controller refuses it anyway)."""
+        can = self.ctx.controller.can
+        for action, permission in (
+            (self.new_order_action, "place_order"),
+            (self.receiving_action, "receive"),
+            (self.settings_action, "settings"),
+            (self.staff_action, "manage_staff"),
+        ):
+            action.setEnabled(can(permission))
+
     def refresh(self) -> None:
         """F5: read the open section and the status bar again."""
         self.current_section().refresh()
@@ -341,6 +391,10 @@ class MainWindow(QMainWindow):
         """Store in use, staff signed in, and how many lines wait for stock."""
         self.store_label.setText(f"Store: {self.ctx.store.describe()}")
         self.staff_label.setText(f"Signed in: {self.ctx.staff_name}")
+        self.staff_label.setToolTip(
+            f"{self.ctx.staff_name} is signed in with the {self.ctx.controller.role} role; "
+            "everything done here is recorded under that name. Switch user: Ctrl+Shift+U"
+        )
         waiting = queries.count_backorders()
         noun = "line" if waiting == 1 else "lines"
         self.waiting_label.setText(f"Backorders: {waiting:,} {noun} waiting")

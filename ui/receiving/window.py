@@ -1032,6 +1032,8 @@ class ReceivingWindow(QMainWindow):
         )
 
     def _staff_changed(self) -> None:
+        # Switch user makes a new controller; scans from now on are the new person's.
+        self.controller = self.ctx.controller
         self._staff_name = self.ctx.staff_name
         self._update()
 
