@@ -34,17 +34,20 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
+from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from peewee import JOIN, OperationalError, fn
 
-from app import eta, purchasing, queries
+from app import eta, export, purchasing, queries
 from app import staff as accounts
+from app.backorder_view import BackorderFilter
 from app.check import run_checks
 from app.clock import to_local, utcnow
 from app.controller import Allocation, Controller, Decision, FilledLine, OrderItem, Shortage
 from app.errors import ShortageDecisionNeeded, UserError
 from app.models import Customer, Product, PurchaseOrder, PurchaseOrderLine, Staff, Supplier
+from app.order_queries import OrderStatus
 from app.store import Store, open_store
 from app.validation import (
     MAX_QTY,
@@ -80,6 +83,7 @@ COMMANDS: frozenset[str] = frozenset(
         "check",
         "demo",
         "reorder",
+        "export",
         "staff",
     }
 )
@@ -1059,6 +1063,110 @@ def _reorder_create(name: str, session: Session, out: Output) -> int:
     return EXIT_OK
 
 
+# ------------------------------------------------------------------ export
+
+
+def _export_format(args: argparse.Namespace, target: Path, *, pdf: bool) -> str:
+    """``--format``, else the file name's extension (``.pdf``), else CSV."""
+    chosen = args.format or ("pdf" if target.suffix.lower() == ".pdf" else "csv")
+    if chosen == "pdf" and not pdf:
+        raise UserError(
+            f"Only the backorder list can be saved as PDF; export {args.what} as CSV "
+            "(--format csv, or a .csv file name).",
+            field="format",
+        )
+    return str(chosen)
+
+
+def _days(args: argparse.Namespace) -> tuple[date | None, date | None]:
+    since = parse_date(args.since) if args.since else None
+    until = parse_date(args.until) if args.until else None
+    export.utc_bounds(since, until)  # a reversed range is refused before the store opens
+    return since, until
+
+
+def _exported(out: Output, target: Path, rows: int, noun: str, **extra: Any) -> int:
+    path = str(target.resolve())
+    if out.as_json:
+        out.document({"path": path, "rows": rows, **extra})
+        return EXIT_OK
+    pages = f" ({_plural(extra['pages'], 'page')})" if "pages" in extra else ""
+    out.say(f"Exported {_plural(rows, noun)} to {path}{pages}.")
+    return EXIT_OK
+
+
+def export_backorders(args: argparse.Namespace, session: Session, out: Output) -> int:
+    target = export.check_target(args.out)
+    fmt = _export_format(args, target, pdf=True)
+    min_days = parse_count(args.min_days, what="Days waiting", minimum=0) if args.min_days else 0
+    renderer: export.PdfRenderer | None = getattr(args, "pdf_renderer", None)
+    if fmt == "pdf" and renderer is None:
+        raise UserError(
+            "Saving the backorder list as PDF needs the desktop part of Backorder Desk "
+            "(PySide6): run the backorder-desk program, or export as CSV (--format csv).",
+            field="format",
+        )
+    controller = session.controller
+    view = BackorderFilter(
+        product_id=int(controller.find_product(args.product).id) if args.product else None,
+        customer_id=int(controller.find_customer(args.customer).id) if args.customer else None,
+        search=args.search or "",
+        min_days=min_days,
+    )
+    today = to_local(utcnow()).date()
+    if renderer is not None and fmt == "pdf":
+        written = renderer(target, view, today=today)
+        return _exported(out, target, written.lines, "line", format="pdf", pages=written.pages)
+    rows = export.export_backorders(target, view, today=today)
+    return _exported(out, target, rows, "line", format="csv")
+
+
+def export_orders(args: argparse.Namespace, session: Session, out: Output) -> int:
+    target = export.check_target(args.out)
+    _export_format(args, target, pdf=False)
+    since, until = _days(args)
+    status = None
+    if args.status:
+        wanted = " ".join(args.status.replace("-", " ").replace("_", " ").lower().split())
+        if wanted not in {str(s) for s in OrderStatus}:
+            known = ", ".join(str(s).replace(" ", "-") for s in OrderStatus)
+            raise UserError(
+                f"Status {args.status!r} is not an order status: use one of {known}.",
+                field="status",
+            )
+        status = OrderStatus(wanted)
+    controller = session.controller
+    view = export.OrderFilter(
+        search=args.search or "",
+        status=status,
+        customer_id=int(controller.find_customer(args.customer).id) if args.customer else None,
+        since=since,
+        until=until,
+    )
+    rows = export.export_orders(target, view)
+    return _exported(out, target, rows, "order line", format="csv")
+
+
+def export_products(args: argparse.Namespace, session: Session, out: Output) -> int:
+    target = export.check_target(args.out)
+    _export_format(args, target, pdf=False)
+    session.store  # noqa: B018 - opens the store and binds the models
+    view = export.ProductFilter(search=args.search or "", only_waiting=args.only_waiting)
+    rows = export.export_products(target, view)
+    return _exported(out, target, rows, "product", format="csv")
+
+
+def export_ledger(args: argparse.Namespace, session: Session, out: Output) -> int:
+    target = export.check_target(args.out)
+    _export_format(args, target, pdf=False)
+    since, until = _days(args)
+    controller = session.controller
+    product_id = int(controller.find_product(args.product).id) if args.product else None
+    view = export.LedgerFilter(product_id=product_id, since=since, until=until)
+    rows = export.export_ledger(target, view)
+    return _exported(out, target, rows, "stock movement", format="csv")
+
+
 # ------------------------------------------------------------------- check
 
 
@@ -1378,6 +1486,45 @@ def build_parser() -> argparse.ArgumentParser:
 
     command(commands, "check", check, "verify the store's stock and queue figures")
 
+    exports = group("export", "save a list as a CSV file (the backorder list also as PDF)")
+    for name, handler, text in (
+        ("backorders", export_backorders, "the backorder list, in serving order"),
+        ("orders", export_orders, "orders, one row per order line, newest first"),
+        ("products", export_products, "products with their stock figures, by SKU"),
+        ("ledger", export_ledger, "the stock ledger: every stock movement, oldest first"),
+    ):
+        sub = command(exports, name, handler, text)
+        sub.set_defaults(what=name)
+        sub.add_argument(
+            "--out", required=True, metavar="FILE", help="the file to write (replaced when done)"
+        )
+        sub.add_argument(
+            "--format",
+            choices=["csv", "pdf"],
+            help="csv, or pdf for the backorder list (default: from the file name, else csv)",
+        )
+        if name in ("backorders", "ledger"):
+            sub.add_argument("--product", metavar="SKU", help="only this product (SKU or barcode)")
+        if name in ("backorders", "orders"):
+            sub.add_argument("--customer", metavar="NAME_OR_ID", help="only this customer")
+        if name in ("backorders", "orders", "products"):
+            sub.add_argument("--search", metavar="TEXT", help="as the window's search field")
+        if name == "backorders":
+            sub.add_argument("--min-days", metavar="N", help="only lines waiting N days or more")
+        if name == "orders":
+            sub.add_argument(
+                "--status",
+                metavar="STATUS",
+                help="only orders in this status: open, partly-waiting, ready, shipped, cancelled",
+            )
+        if name == "products":
+            sub.add_argument(
+                "--only-waiting", action="store_true", help="only products customers wait for"
+            )
+        if name in ("orders", "ledger"):
+            sub.add_argument("--since", metavar="YYYY-MM-DD", help="from this day (local time)")
+            sub.add_argument("--until", metavar="YYYY-MM-DD", help="up to this day, included")
+
     sub = command(
         commands, "demo", demo, "fill a new, empty store with a believable shop", writes=True
     )
@@ -1409,8 +1556,12 @@ def _wants_json(args: Sequence[str]) -> bool:
     return "--json" in args[:end]
 
 
-def run(args: Sequence[str]) -> int:
-    """Run one command; returns the exit code (see the module docstring)."""
+def run(args: Sequence[str], *, pdf_renderer: export.PdfRenderer | None = None) -> int:
+    """Run one command; returns the exit code (see the module docstring).
+
+    ``pdf_renderer`` draws the backorder list as PDF: the desktop part has one and
+    ``main.py`` passes it in, so the command line itself never imports Qt.
+    """
     argv = list(args)
     out = Output(as_json=_wants_json(argv))
     try:
@@ -1420,6 +1571,7 @@ def run(args: Sequence[str]) -> int:
     except SystemExit as leaving:  # --help
         return leaving.code if isinstance(leaving.code, int) else EXIT_OK
     out.as_json = bool(getattr(namespace, "json", False))
+    namespace.pdf_renderer = pdf_renderer
     session = Session(
         location=getattr(namespace, "db", None),
         staff_name=getattr(namespace, "staff", None),
