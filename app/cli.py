@@ -13,7 +13,8 @@ from ``BACKORDER_DESK_NEW_PASSWORD``, or are asked for twice on a terminal.
 Exit codes:
 
 * 0 - done;
-* 1 - ``check`` found a broken invariant;
+* 1 - ``check`` found a broken invariant; ``import`` refused some rows (listed; the good
+  rows are imported);
 * 2 - bad input or an unusable store: one line on stderr, nothing written;
 * 3 - ``order add`` met a shortage and was given no ``--on-short`` decision: the shortages
   are shown, nothing written.
@@ -85,6 +86,7 @@ COMMANDS: frozenset[str] = frozenset(
         "reorder",
         "export",
         "staff",
+        "import",
     }
 )
 
@@ -1170,6 +1172,30 @@ def export_ledger(args: argparse.Namespace, session: Session, out: Output) -> in
 # ------------------------------------------------------------------- check
 
 
+def import_products(args: argparse.Namespace, session: Session, out: Output) -> int:
+    from app import importing  # only this command needs it
+    from app.importing import summary
+
+    parsed = importing.read_file(args.file)  # before the store: an unreadable file is exit 2
+    result = session.controller.import_products(
+        parsed.rows, source=parsed.path.name, dry_run=args.dry_run
+    )
+    done = importing.ImportPreview(file=parsed, result=result)
+    code = EXIT_FINDINGS if result.refused else EXIT_OK
+    if out.as_json:
+        out.document(done.as_dict())
+        return code
+    out.say(summary.headline(done))
+    for line in summary.other_lines(done):
+        out.say(line)
+    out.say(summary.outcome(done))
+    for line in summary.problem_lines(done):
+        out.say(line)
+    if result.allocation.fulfilled or result.allocation.partial:
+        _report_allocation(out, result.allocation)
+    return code
+
+
 def check(args: argparse.Namespace, session: Session, out: Output) -> int:
     session.store  # noqa: B018 - opens the store and binds the models
     findings = run_checks()
@@ -1344,8 +1370,9 @@ def _common_options() -> _Parser:
 
 
 EPILOG = """\
-exit codes: 0 done; 1 'check' found problems; 2 bad input or unusable store (nothing
-written); 3 'order add' met a shortage without --on-short (nothing written).
+exit codes: 0 done; 1 'check' found problems, or 'import' refused rows (the good ones are
+imported); 2 bad input or unusable store (nothing written); 3 'order add' met a shortage
+without --on-short (nothing written).
 
 examples:
   backorder-desk product add --sku W-1 --name Widget --barcode 4006381333931 --price 9.99
@@ -1485,6 +1512,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--reason", required=True, metavar="TEXT")
 
     command(commands, "check", check, "verify the store's stock and queue figures")
+
+    sub = command(
+        commands,
+        "import",
+        import_products,
+        "bring products and stock in from a Shopify, WooCommerce, Square or own CSV file",
+        writes=True,
+    )
+    sub.add_argument("file", metavar="FILE", help="the CSV file (format found from its header)")
+    sub.add_argument(
+        "--dry-run", action="store_true", help="check every row and report, write nothing"
+    )
 
     exports = group("export", "save a list as a CSV file (the backorder list also as PDF)")
     for name, handler, text in (

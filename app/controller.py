@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -28,6 +28,7 @@ from app.barcodes import normalize_barcode, parse_scan, split_multiplier
 from app.clock import Clock, to_local, utcnow
 from app.errors import NotAllowed, NotFound, ShortageDecisionNeeded, UnknownCode, UserError
 from app.fast_sql import insert_row, insert_rows, run_cached
+from app.importing.rows import ImportResult, ImportRow, RefusedRow, check_row
 from app.messaging import MessageLine, Outgoing, queue_message, queue_messages
 from app.models import (
     AuditEvent,
@@ -1174,6 +1175,290 @@ class Controller:
             )
 
         return self._write(work)
+
+    # -------------------------------------------------------------- importing
+
+    def import_products(
+        self,
+        rows: Sequence[ImportRow],
+        *,
+        source: str,
+        dry_run: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> ImportResult:
+        """Bring products and stock counts in from a file's rows (``app.importing``).
+
+        Every good row is written in one transaction; a row with a problem of its own, a
+        SKU on two rows, a barcode on two products, a barcode another product has, a new
+        product without a name, or a count below what is reserved for orders, is refused
+        and reported. A SKU the store has is updated: name and price when the file gives
+        them, new barcodes linked, and the stock set to the file's count by an ``import``
+        movement, so importing the same file again changes nothing. An increase serves
+        the product's queue like a receipt. ``dry_run`` does the very same work in a
+        transaction that is rolled back, so it reports the same counts. Audited: one
+        event per product changed and one for the import.
+        """
+        # It adds products and sets stock counts without goods moving.
+        self._require("add_product")
+        self._require("adjust_stock")
+        source = clean_text(source, what="File name", max_length=200)
+        tell = progress or (lambda _done, _total: None)
+
+        def work() -> ImportResult:
+            return self._import_rows(rows, source, dry_run=dry_run, tell=tell)
+
+        if not dry_run:
+            return self._write(work)
+        found: list[ImportResult] = []
+        try:
+            with self.store.write():
+                found.append(work())
+                raise _DryRun
+        except _DryRun:
+            pass
+        return found[0]
+
+    def _import_rows(
+        self,
+        rows: Sequence[ImportRow],
+        source: str,
+        *,
+        dry_run: bool,
+        tell: Callable[[int, int], None],
+    ) -> ImportResult:
+        now = self.clock()
+        problems = [list(row.problems) + check_row(row) for row in rows]
+        codes = [_import_codes(row) for row in rows]
+        # Two rows for one SKU (or one barcode on two SKUs): which is right cannot be
+        # known, so all of them are refused.
+        rows_of: dict[str, list[int]] = defaultdict(list)
+        for index, row in enumerate(rows):
+            if row.sku:
+                rows_of[row.sku].append(index)
+        for sku, indexes in rows_of.items():
+            for index in indexes if len(indexes) > 1 else ():
+                lines = ", ".join(str(rows[i].line) for i in indexes if i != index)
+                problems[index].append(f"SKU {sku} is also on line {lines} - keep one row per SKU")
+        per_code: list[tuple[int, str, str, str]] = [
+            (index, code.key, code.display, row.sku)
+            for index, row in enumerate(rows)
+            for code in codes[index]
+        ]
+        shared = _shared_codes(per_code)
+        for index, key, display, _sku in per_code:
+            lines = ", ".join(str(rows[i].line) for i in shared.get(key, ()) if i != index)
+            if lines:
+                problems[index].append(
+                    f"barcode {display} is also on line {lines} - a barcode belongs to one "
+                    "product; correct the file"
+                )
+        tell(10, 100)
+        known = self._import_known(sorted({row.sku for row in rows if row.sku}))
+        owners = self._barcode_owners(sorted({key for _i, key, _d, _s in per_code}))
+        tell(30, 100)
+        result = ImportResult(source=source, dry_run=dry_run, allocation=Allocation())
+        new: list[tuple[ImportRow, list[Any]]] = []
+        changes: dict[int, dict[str, Any]] = {}
+        deltas: dict[int, int] = {}
+        links: list[tuple[str, Any]] = []  # (sku, barcode) to link to existing products
+        audits: dict[str, dict[str, Any]] = {}
+        for index, row in enumerate(rows):
+            found = problems[index]
+            product = known.get(row.sku)
+            for code in codes[index]:
+                owner = owners.get(code.key)
+                if owner is not None and (product is None or owner[0] != product.id):
+                    found.append(
+                        f"barcode {code.display} belongs to {owner[1]} in the store - correct "
+                        f"the file, or take the barcode off {owner[1]} first"
+                    )
+            if product is None and row.sku and not row.name:
+                found.append("a new product without a name - fill in the name")
+            if product is not None and row.on_hand is not None and row.on_hand < product.reserved:
+                found.append(
+                    f"{product.reserved} units of {row.sku} are reserved for orders, more "
+                    f"than the {row.on_hand} counted - ship or cancel those lines first, or "
+                    "count again"
+                )
+            if found:
+                result.refused.append(RefusedRow(row.line, row.sku, tuple(dict.fromkeys(found))))
+                result.actions[row.line] = "refused"
+                continue
+            added = [code for code in codes[index] if code.key not in owners]
+            if product is None:
+                new.append((row, added))
+                result.created.append(row.sku)
+                result.actions[row.line] = "new product" + (
+                    f", {row.on_hand} in stock" if row.on_hand else ""
+                )
+                continue
+            change: dict[str, Any] = {}
+            if row.name and row.name != product.name:
+                change["name"] = row.name
+            if row.price_cents is not None and row.price_cents != product.price_cents:
+                change["price_cents"] = row.price_cents
+            delta = row.on_hand - product.on_hand if row.on_hand is not None else 0
+            said = [{"name": "name", "price_cents": "price"}[key] for key in change]
+            if change:
+                changes[product.id] = change
+            if added:
+                links.extend((row.sku, code) for code in added)
+                said.append("barcode" if len(added) == 1 else "barcodes")
+            if delta:
+                deltas[product.id] = delta
+                said.append(f"stock {delta:+d}")
+            if not said:
+                result.unchanged += 1
+                result.actions[row.line] = "no change"
+                continue
+            result.updated.append(row.sku)
+            result.actions[row.line] = "update " + ", ".join(said)
+            audits[row.sku] = {
+                **change,
+                **({"delta": delta} if delta else {}),
+                **({"barcodes": [c.display for c in added]} if added else {}),
+            }
+        tell(50, 100)
+        ids = self._import_new(new, now=now, audits=audits)
+        ids.update({sku: product.id for sku, product in known.items()})
+        tell(70, 100)
+        _set_per_id(Product, changes)
+        _add_per_id(Product, {pid: {"on_hand": delta} for pid, delta in deltas.items()})
+        barcodes = [(ids[row.sku], code) for row, added in new for code in added]
+        barcodes += [(ids[sku], code) for sku, code in links]
+        insert_rows(
+            Barcode,
+            [{"product": pid, "code": c.key, "display": c.display} for pid, c in barcodes],
+        )
+        result.barcodes_added = len(barcodes)
+        counts = [(ids[row.sku], row.on_hand, "Opening stock") for row, _a in new if row.on_hand]
+        counts += [(pid, delta, "Stock count") for pid, delta in deltas.items()]
+        insert_rows(
+            StockMovement,
+            [
+                {
+                    "product": pid,
+                    "qty": qty,
+                    "kind": "import",
+                    "reason": f"{why} from {source}",
+                    "staff": self.staff_id,
+                    "created_at": now,
+                }
+                for pid, qty, why in counts
+            ],
+        )
+        result.units_in = sum(qty for _p, qty, _w in counts if qty > 0)
+        result.units_out = -sum(qty for _p, qty, _w in counts if qty < 0)
+        tell(85, 100)
+        result.allocation = self._allocate(
+            [pid for pid, delta in deltas.items() if delta > 0], now=now
+        )
+        insert_rows(
+            AuditEvent,
+            [
+                {
+                    "at": now,
+                    "staff": self.staff_id,
+                    "action": "product.import",
+                    "entity": "product",
+                    "entity_id": ids[sku],
+                    "detail": json.dumps({"sku": sku, "file": source, **detail}, sort_keys=True),
+                }
+                for sku, detail in audits.items()
+            ],
+        )
+        self._audit(
+            "import.products",
+            "import",
+            None,
+            file=source,
+            created=len(result.created),
+            updated=len(result.updated),
+            unchanged=result.unchanged,
+            refused=len(result.refused),
+            units_in=result.units_in,
+            units_out=result.units_out,
+        )
+        tell(100, 100)
+        return result
+
+    def _import_known(self, skus: list[str]) -> dict[str, _KnownProduct]:
+        """The products the store has of these SKUs, locked (PostgreSQL) before their stock
+        figures are read."""
+        ids: list[int] = []
+        for part in _slices(skus):
+            found = Product.select(Product.id).where(Product.sku.in_(part)).tuples()
+            ids.extend(int(pid) for (pid,) in found)
+        self.store.lock_products(ids)
+        known: dict[str, _KnownProduct] = {}
+        for chunk in eta.chunks(sorted(ids), _IMPORT_CHUNK):
+            for row in (
+                Product.select(
+                    Product.id,
+                    Product.sku,
+                    Product.name,
+                    Product.price_cents,
+                    Product.on_hand,
+                    Product.reserved,
+                )
+                .where(Product.id.in_(list(chunk)))
+                .tuples()
+            ):
+                known[row[1]] = _KnownProduct(*row)
+        return known
+
+    @staticmethod
+    def _barcode_owners(keys: list[str]) -> dict[str, tuple[int, str]]:
+        """Barcode key -> (product id, SKU) of the products that have them."""
+        owners: dict[str, tuple[int, str]] = {}
+        for part in _slices(keys):
+            for code, pid, sku in (
+                Barcode.select(Barcode.code, Product.id, Product.sku)
+                .join(Product)
+                .where(Barcode.code.in_(part))
+                .tuples()
+            ):
+                owners[code] = (int(pid), str(sku))
+        return owners
+
+    def _import_new(
+        self,
+        new: list[tuple[ImportRow, list[Any]]],
+        *,
+        now: datetime,
+        audits: dict[str, dict[str, Any]],
+    ) -> dict[str, int]:
+        """Add the new products (stock as counted); returns their ids by SKU."""
+        insert_rows(
+            Product,
+            [
+                {
+                    "sku": row.sku,
+                    "name": row.name,
+                    "price_cents": row.price_cents or 0,
+                    "on_hand": row.on_hand or 0,
+                    "created_at": now,
+                }
+                for row, _added in new
+            ],
+        )
+        ids: dict[str, int] = {}
+        for part in _slices([row.sku for row, _added in new]):
+            ids.update(
+                (str(sku), int(pid))
+                for pid, sku in Product.select(Product.id, Product.sku)
+                .where(Product.sku.in_(part))
+                .tuples()
+            )
+        for row, added in new:
+            audits[row.sku] = {
+                "created": True,
+                "name": row.name,
+                "price_cents": row.price_cents or 0,
+                "on_hand": row.on_hand or 0,
+                "barcodes": [code.display for code in added],
+            }
+        return ids
 
     # ------------------------------------------------------- receiving drafts
     #
@@ -2644,6 +2929,67 @@ def _add_per_id(model: type[BaseModel], deltas: Mapping[int, Mapping[str, int]])
             *args,
             *part,
         )
+
+
+#: Keys per IN (...) list when importing: well within SQLite's parameter limit.
+_IMPORT_CHUNK = 500
+
+
+class _KnownProduct(NamedTuple):
+    """A product an import updates, as it was before."""
+
+    id: int
+    sku: str
+    name: str
+    price_cents: int
+    on_hand: int
+    reserved: int
+
+
+def _slices(items: Sequence[str], size: int = _IMPORT_CHUNK) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
+
+def _import_codes(row: ImportRow) -> list[Any]:
+    """The row's valid barcodes, each once (``check_row`` reports the invalid ones)."""
+    codes: dict[str, Any] = {}
+    for display in row.barcodes:
+        try:
+            code = normalize_barcode(display)
+        except UserError:
+            continue
+        codes.setdefault(code.key, code)
+    return list(codes.values())
+
+
+def _shared_codes(per_code: Sequence[tuple[int, str, str, str]]) -> dict[str, list[int]]:
+    """Barcode keys that rows of different SKUs carry -> those rows."""
+    rows: dict[str, list[int]] = defaultdict(list)
+    skus: dict[str, set[str]] = defaultdict(set)
+    for index, key, _display, sku in per_code:
+        rows[key].append(index)
+        skus[key].add(sku)
+    return {key: indexes for key, indexes in rows.items() if len(skus[key]) > 1}
+
+
+def _set_per_id(model: type[BaseModel], values: Mapping[int, Mapping[str, Any]]) -> None:
+    """Set columns of many rows to values of their own (``id -> {column: value}``): one
+    ``UPDATE ... SET c = CASE id WHEN .. THEN .. ELSE c END`` per chunk of rows that change
+    the same columns, instead of one statement per row."""
+    pk = model._meta.primary_key
+    groups: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    for row_id, change in values.items():
+        if change:
+            groups[tuple(sorted(change))].append(row_id)
+    for names, ids in groups.items():
+        for part in eta.chunks(sorted(ids), _UPDATE_CHUNK):
+            fields = [model._meta.fields[name] for name in names]
+            update = {
+                column: Case(pk, [(row_id, values[row_id][column.name]) for row_id in part], column)
+                for column in fields
+            }
+            model.update(update).where(pk.in_(list(part))).execute()
 
 
 def _got_worse(seen: Sequence[Shortage], now: Sequence[Shortage]) -> bool:

@@ -266,7 +266,8 @@ class ReceiptLine(BaseModel):
 class StockMovement(BaseModel):
     """The ledger: every change to a product's on-hand stock is one row.
 
-    ``kind`` is ``receipt``, ``shipment`` or ``adjustment``; ``qty`` is signed.
+    ``kind`` is ``receipt``, ``shipment``, ``adjustment`` or ``import`` (a count from a
+    file, ``Controller.import_products``); ``qty`` is signed.
     """
 
     id = AutoField()

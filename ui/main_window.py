@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from app import queries
 from ui.context import DeskContext
+from ui.dialogs.import_products import ImportProductsDialog
 from ui.dialogs.settings import SettingsDialog
 from ui.dialogs.sign_in import SignInDialog
 from ui.dialogs.staff import StaffDialog
@@ -159,6 +160,12 @@ class MainWindow(QMainWindow):
             "Open the receiving station: scan goods in and fill waiting orders",
             self.open_receiving,
         )
+        self.import_action = self._action(
+            "&Import products…",
+            "Ctrl+I",
+            "Bring products and stock in from a Shopify, WooCommerce, Square or CSV file",
+            self.open_import,
+        )
         self.refresh_action = self._action(
             "&Refresh", "F5", "Read the current list again from the store", self.refresh
         )
@@ -210,6 +217,7 @@ class MainWindow(QMainWindow):
         file_menu = bar.addMenu("&File")
         file_menu.addAction(self.new_order_action)
         file_menu.addAction(self.receiving_action)
+        file_menu.addAction(self.import_action)
         file_menu.addAction(self.refresh_action)
         file_menu.addSeparator()
         file_menu.addAction(self.switch_user_action)
@@ -333,6 +341,13 @@ class MainWindow(QMainWindow):
         window.activateWindow()
         return window
 
+    def open_import(self) -> ImportProductsDialog:
+        """Ctrl+I: the import dialog (non-blocking, so the desk stays usable meanwhile)."""
+        dialog = ImportProductsDialog(self.ctx, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
     def open_settings(self) -> SettingsDialog:
         """Ctrl+,: the settings dialog (non-blocking; one at a time)."""
         dialog = self.findChild(SettingsDialog)
@@ -376,6 +391,7 @@ class MainWindow(QMainWindow):
             (self.receiving_action, "receive"),
             (self.settings_action, "settings"),
             (self.staff_action, "manage_staff"),
+            (self.import_action, "adjust_stock"),  # it sets stock counts
         ):
             action.setEnabled(can(permission))
 
