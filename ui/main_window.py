@@ -38,6 +38,7 @@ from ui.section import Section
 from ui.sections.audit_log import AuditLogSection
 from ui.sections.backorders import BackordersSection
 from ui.sections.customers import CustomersSection
+from ui.sections.dashboard import DashboardSection
 from ui.sections.inventory import InventorySection
 from ui.sections.messages import MessagesSection
 from ui.sections.orders import OrdersSection
@@ -56,6 +57,7 @@ SECTION_CLASSES: tuple[type[Section], ...] = (
     PurchaseOrdersSection,
     MessagesSection,
     AuditLogSection,
+    DashboardSection,
 )
 
 DEFAULT_SIZE = (1100, 700)
