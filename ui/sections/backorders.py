@@ -7,8 +7,8 @@ serving order (priority, then time placed), the order in which stock will reach 
 
 Actions on the selected lines: cancel with a reason (one confirmation that says what is
 released to whom), raise or lower priority, open the order, copy the customer's contact,
-and export the current view (every matching line, not just those loaded) to CSV in the
-background.
+and export the current view (every matching line, not just those loaded) to CSV, or to a
+PDF to print (``ui.backorder_pdf``), in the background.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QCompleter,
-    QFileDialog,
     QFrame,
     QHBoxLayout,
     QHeaderView,
@@ -59,12 +58,14 @@ from app.backorder_view import (
 )
 from app.clock import to_local
 from app.errors import UserError
-from app.export import export_backorders
+from app.export import PdfWritten, export_backorders
 from app.queries import BackorderRow
 from app.validation import parse_priority
+from ui.backorder_pdf import save_backorder_pdf
 from ui.context import DeskContext
 from ui.dialogs.cancel_backorder import CancelBackorderDialog, outcome_lines
 from ui.dialogs.priority import PriorityDialog
+from ui.export_ui import CSV_FILES, PDF_FILES, AskPath, ask_save_path
 from ui.paged_model import Column, Index, PagedTableModel, RowStyle
 from ui.section import Section
 from ui.theme import age_color, colors, error_style, muted_style, ok_style
@@ -451,8 +452,8 @@ class BackordersSection(Section):
         model / view: the list.
 
     Signals:
-        exported(str, int): a CSV export finished (path, lines written).
-        export_failed(str): a CSV export failed (message).
+        exported(str, int): an export (CSV or PDF) finished (path, lines written).
+        export_failed(str): an export failed (message).
     """
 
     title = "Backorders"
@@ -471,6 +472,8 @@ class BackordersSection(Section):
         self.view_filter = BackorderFilter()
         self.cancel_dialog: CancelBackorderDialog | None = None
         self.exporting = False
+        #: The save dialog (tests answer it instead of a person).
+        self.ask_path: AskPath = ask_save_path
         self._counted: tuple[str, int] | None = None
         self._fitted = False
         self.priority_dialog: PriorityDialog | None = None
@@ -599,10 +602,11 @@ class BackordersSection(Section):
             self.copy_contact,
         )
         self.export_action = self._action(
-            "&Export to CSV…",
+            "&Export…",
             "Ctrl+E",
-            "Save every line of the current view (filters and sort) as a CSV file",
-            self.export_csv,
+            "Save every line of the current view (filters and sort) as a CSV file for a "
+            "spreadsheet, or as a PDF to print",
+            self.export_view,
         )
         self.serving_action = self._action(
             "&Serving order",
@@ -626,7 +630,7 @@ class BackordersSection(Section):
             (self.set_priority_action, "Priority…"),
             (self.open_action, "Open order"),
             (self.copy_action, "Copy contact"),
-            (self.export_action, "Export CSV…"),
+            (self.export_action, "Export…"),
             (self.serving_action, "Serving order"),
         ):
             action.setIconText(short)
@@ -1070,17 +1074,16 @@ class BackordersSection(Section):
         who = f"{rows[0].customer}'s contact" if len(people) == 1 else f"{len(people)} contacts"
         self.message.show_text([f"Copied {who} to the clipboard."])
 
-    def export_csv(self) -> None:
-        """Ask where, then export the current view."""
+    def export_view(self) -> None:
+        """Ask where (a .csv or a .pdf file), then export the current view."""
         suggested = str(Path.home() / f"backorders-{self.today().isoformat()}.csv")
-        path, _filter = QFileDialog.getSaveFileName(
-            self, "Export backorders to CSV", suggested, "CSV files (*.csv);;All files (*)"
-        )
+        path = self.ask_path(self, "Export backorders", suggested, f"{CSV_FILES};;{PDF_FILES}")
         if path:
             self.export_to(path)
 
     def export_to(self, path: str) -> None:
-        """Export every line of the current view to ``path`` in the background."""
+        """Export every line of the current view to ``path`` in the background: a PDF to
+        print when the name ends in .pdf, else a CSV file."""
         if self.exporting:
             return
         view = self.current_view()
@@ -1091,14 +1094,22 @@ class BackordersSection(Section):
         self.progress.setVisible(True)
         self._update_actions()
 
-        def work(progress: Callable[[int, int], None]) -> int:
+        as_pdf = Path(path).suffix.lower() == ".pdf"
+
+        def work(progress: Callable[[int, int], None]) -> int | PdfWritten:
+            if as_pdf:
+                return save_backorder_pdf(path, view, today=today, progress=progress)
             return export_backorders(path, view, today=today, progress=progress)
 
-        def done(count: object) -> None:
+        def done(result: object) -> None:
             self._export_finished()
-            written = count if isinstance(count, int) else 0
+            pages = ""
+            if isinstance(result, PdfWritten):
+                pages = f" ({result.pages:,} page{'' if result.pages == 1 else 's'})"
+                result = result.lines
+            written = result if isinstance(result, int) else 0
             noun = "line" if written == 1 else "lines"
-            self.message.show_text([f"Exported {written:,} {noun} to {path}."])
+            self.message.show_text([f"Exported {written:,} {noun} to {path}{pages}."])
             self.exported.emit(path, written)
 
         def failed(message: str) -> None:

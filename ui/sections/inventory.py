@@ -5,10 +5,12 @@ barcodes. Rows of products that customers are waiting for are tinted (``theme.co
 waiting``); a product below its reorder point gets a "▼" mark in that column, in words in
 the tooltip. Search (SKU, name or barcode) and the "only with waiting lines" filter run in
 the database, debounced while typing. Add / edit a product and adjust stock open dialogs.
+Export saves the products shown, or the stock ledger (every movement), as CSV files.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt
@@ -27,10 +29,12 @@ from PySide6.QtWidgets import (
 )
 
 from app import queries
+from app.export import LedgerFilter, ProductFilter, export_ledger, export_products
 from app.queries import StockFigures
 from app.validation import format_cents
 from ui import theme
 from ui.context import DeskContext
+from ui.export_ui import ExportRunner, LedgerExportDialog
 from ui.paged_model import Column, Index, PagedTableModel, RowStyle
 from ui.section import Section, debounce_search
 
@@ -178,14 +182,17 @@ class InventorySection(Section):
         self._search_timer = debounce_search(self.search, self.apply_filter, parent=self)
         self.only_waiting.toggled.connect(self._waiting_toggled)
 
+        self.exporter = ExportRunner(self)
+        self.ledger_dialog: LedgerExportDialog | None = None
         self._build_actions()
+        self.exporter.busy_changed.connect(lambda _busy: self._update_actions())
 
         bar = QHBoxLayout()
         self.search.setMinimumWidth(self.fontMetrics().averageCharWidth() * 28)
         bar.addWidget(self.search, 3)
         bar.addWidget(self.only_waiting)
         bar.addStretch(1)
-        for action in (self.add_action, self.edit_action, self.adjust_action):
+        for action in (self.add_action, self.edit_action, self.adjust_action, self.export_action):
             button = QToolButton()
             button.setDefaultAction(action)
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
@@ -265,14 +272,95 @@ class InventorySection(Section):
         )
         self.waiting_action.setCheckable(True)
         self.waiting_action.toggled.connect(self.only_waiting.setChecked)
+        self.export_action = make(
+            "E&xport products…",
+            "Ctrl+Shift+E",
+            "Save the products shown (search and filter, every page) with their stock "
+            "figures as a CSV file",
+            self.export_view,
+        )
+        self.export_action.setIconText("Export…")
+        self.ledger_action = make(
+            "Export stock &ledger…",
+            "Ctrl+Shift+L",
+            "Save every stock movement (of all products or the selected one, between two "
+            "days) as a CSV file",
+            self.export_ledger,
+        )
 
     def section_actions(self) -> list[QAction]:
-        return [self.add_action, self.edit_action, self.adjust_action, self.waiting_action]
+        return [
+            self.add_action,
+            self.edit_action,
+            self.adjust_action,
+            self.waiting_action,
+            self.export_action,
+            self.ledger_action,
+        ]
 
     def _update_actions(self) -> None:
         chosen = self.selected_product() is not None
         self.edit_action.setEnabled(chosen)
         self.adjust_action.setEnabled(chosen)
+        self.export_action.setEnabled(not self.exporter.busy)
+        self.ledger_action.setEnabled(not self.exporter.busy)
+
+    # ----------------------------------------------------------------- export
+
+    def current_filter(self) -> ProductFilter:
+        """The search, filter and sort in force, as the export needs them."""
+        return ProductFilter(
+            search=self.search.text(),
+            only_waiting=self.only_waiting.isChecked(),
+            sort=self.model.sort_key or "sku",
+            descending=self.model.descending,
+        )
+
+    def export_view(self) -> None:
+        """Ask where, then export every product of the current view."""
+        path = self.exporter.choose("Export products", f"products-{date.today().isoformat()}.csv")
+        if path:
+            self.export_to(path)
+
+    def export_to(self, path: str) -> bool:
+        """Export the current view to ``path`` in the background (False: one is running)."""
+        view = self.current_filter()
+        return self.exporter.start(
+            path,
+            lambda target, progress: export_products(target, view, progress=progress),
+            noun="product",
+            title="Exporting products",
+        )
+
+    def export_ledger(self) -> None:
+        """Ask which movements (every product or the selected one, which days), then
+        where to save them."""
+        chosen = self.selected_product()
+        dialog = LedgerExportDialog(
+            self,
+            product=(chosen.product_id, f"{chosen.sku} — {chosen.name}") if chosen else None,
+            today=date.today(),
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self._ledger_chosen(dialog.ledger_filter()))
+        dialog.finished.connect(lambda _result: setattr(self, "ledger_dialog", None))
+        self.ledger_dialog = dialog
+        dialog.open()
+
+    def _ledger_chosen(self, view: LedgerFilter) -> None:
+        name = f"stock-ledger-{date.today().isoformat()}.csv"
+        path = self.exporter.choose("Export stock ledger", name)
+        if path:
+            self.export_ledger_to(path, view)
+
+    def export_ledger_to(self, path: str, view: LedgerFilter) -> bool:
+        """Export the stock movements of ``view`` to ``path`` in the background."""
+        return self.exporter.start(
+            path,
+            lambda target, progress: export_ledger(target, view, progress=progress),
+            noun="stock movement",
+            title="Exporting the stock ledger",
+        )
 
     # ------------------------------------------------------------- data access
 

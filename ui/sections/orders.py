@@ -5,10 +5,13 @@ number) and the status filter run in the database, debounced while typing; the s
 each row comes from one aggregate over the page's lines. Rows with units waiting are tinted
 (``theme.colors().waiting``); cancelled ones are greyed. Under the list,
 ``OrderDetailView`` shows the selected order, and ``ctx.open_order(order_id)`` (emitted by
-any section) shows that order here.
+any section) shows that order here. Export (Ctrl+Shift+E) saves every order of the view as
+a CSV file, one row per order line (``app.export``).
 """
 
 from __future__ import annotations
+
+from datetime import date
 
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QAction, QKeySequence, QShowEvent
@@ -22,16 +25,19 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTableView,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from app import order_queries
 from app.clock import to_local
+from app.export import OrderFilter, export_orders
 from app.order_queries import STATUS_MEANING, OrderRow, OrderStatus
 from ui import theme
 from ui.context import DeskContext
 from ui.dialogs.order_detail import OrderDetailView
+from ui.export_ui import ExportRunner
 from ui.paged_model import ROW_ROLE, Column, PagedTableModel, RowStyle
 from ui.section import Section, debounce_search
 
@@ -142,7 +148,12 @@ class OrdersSection(Section):
         self.detail = OrderDetailView(ctx)
         self.detail.setObjectName("detail")
 
+        self.exporter = ExportRunner(self)
         self._build_actions()
+        self.exporter.busy_changed.connect(lambda busy: self.export_action.setEnabled(not busy))
+        export_button = QToolButton()
+        export_button.setDefaultAction(self.export_action)
+        export_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
 
         top = QHBoxLayout()
         top.addWidget(self.search, 3)
@@ -150,6 +161,7 @@ class OrdersSection(Section):
         top.addWidget(self.status_box, 1)
         top.addWidget(self.count_label)
         top.addWidget(self.new_button)
+        top.addWidget(export_button)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.setChildrenCollapsible(False)
         splitter.addWidget(self.table)
@@ -292,10 +304,50 @@ class OrdersSection(Section):
         self.customer_action.setShortcut(QKeySequence("Ctrl+Shift+C"))
         self.customer_action.setToolTip("Open the shown order's customer in Customers")
         self.customer_action.triggered.connect(self.detail.open_customer_button.click)
+        self.export_action = QAction("&Export orders…", self)
+        self.export_action.setShortcut(QKeySequence("Ctrl+Shift+E"))
+        self.export_action.setToolTip(
+            "Save the orders shown (search and status filter, every page) as a CSV file, one "
+            "row per order line (Ctrl+Shift+E)"
+        )
+        self.export_action.setIconText("Export…")
+        self.export_action.triggered.connect(self.export_view)
 
     def _focus_status(self) -> None:
         self.status_box.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.status_box.showPopup()
 
     def section_actions(self) -> list[QAction]:
-        return [self.ship_action, self.cancel_action, self.status_action, self.customer_action]
+        return [
+            self.ship_action,
+            self.cancel_action,
+            self.status_action,
+            self.customer_action,
+            self.export_action,
+        ]
+
+    def current_filter(self) -> OrderFilter:
+        """The search, status and sort in force, as the export needs them."""
+        search, status = self._filter()
+        return OrderFilter(
+            search=search,
+            status=OrderStatus(status) if status else None,
+            sort=self.model.sort_key or "placed_at",
+            descending=self.model.descending,
+        )
+
+    def export_view(self) -> None:
+        """Ask where, then export every order of the current view, one row per line."""
+        path = self.exporter.choose("Export orders", f"orders-{date.today().isoformat()}.csv")
+        if path:
+            self.export_to(path)
+
+    def export_to(self, path: str) -> bool:
+        """Export the current view to ``path`` in the background (False: one is running)."""
+        view = self.current_filter()
+        return self.exporter.start(
+            path,
+            lambda target, progress: export_orders(target, view, progress=progress),
+            noun="order line",
+            title="Exporting orders",
+        )
