@@ -135,7 +135,10 @@ class ExportRunner(QObject):
         def done(result: object) -> None:
             rows = result if isinstance(result, int) else 0
             self._finish()
-            self._tell(f"Exported {rows:,} {noun}{'' if rows == 1 else 's'} to {target}.")
+            self._tell(
+                f"Exported {rows:,} {noun}{'' if rows == 1 else 's'} to {target}.",
+                folder=target.parent,
+            )
             self.finished.emit(str(target), rows)
 
         def failed(message: str) -> None:
@@ -177,7 +180,7 @@ class ExportRunner(QObject):
         self.busy = busy
         self.busy_changed.emit(busy)
 
-    def _tell(self, text: str, *, error: bool = False) -> None:
+    def _tell(self, text: str, *, error: bool = False, folder: Path | None = None) -> None:
         """Say how the export went, in a box that does not block the desk."""
         self.last_message = text
         if self.message_box is not None:
@@ -189,8 +192,7 @@ class ExportRunner(QObject):
         box.setText(text)
         box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         box.setStandardButtons(QMessageBox.StandardButton.Ok)
-        if not error and " to " in text:
-            folder = Path(text.rpartition(" to ")[2].rstrip(".")).parent
+        if folder is not None:
             show = box.addButton("Show folder", QMessageBox.ButtonRole.ActionRole)
             show.setToolTip(f"Open {folder} in the file manager")
             show.clicked.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))))
