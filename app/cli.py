@@ -40,14 +40,14 @@ from typing import Any, NoReturn, TextIO
 
 from peewee import JOIN, OperationalError, fn
 
-from app import eta, export, purchasing, queries
+from app import backups, eta, export, purchasing, queries
 from app import staff as accounts
 from app.backorder_view import BackorderFilter
 from app.check import run_checks
 from app.clock import to_local, utcnow
 from app.controller import Allocation, Controller, Decision, FilledLine, OrderItem, Shortage
-from app.errors import ShortageDecisionNeeded, UserError
-from app.models import Customer, Product, PurchaseOrder, PurchaseOrderLine, Staff, Supplier
+from app.errors import DamagedStore, ShortageDecisionNeeded, StoreError, UserError
+from app.models import Customer, Order, Product, PurchaseOrder, PurchaseOrderLine, Staff, Supplier
 from app.order_queries import OrderStatus
 from app.store import Store, open_store
 from app.validation import (
@@ -83,6 +83,9 @@ COMMANDS: frozenset[str] = frozenset(
         "stock",
         "check",
         "demo",
+        "backup",
+        "restore",
+        "backups",
         "reorder",
         "export",
         "staff",
@@ -263,11 +266,19 @@ class Session:
     staff_id: int | None = None
     _opened: list[Store] = field(default_factory=list)
 
+    #: Make the day's automatic backup on opening (off for the backup commands themselves).
+    auto_backup: bool = True
+
     @cached_property
     def store(self) -> Store:
-        store = open_store(self.location)
+        try:
+            store = open_store(self.location)
+        except DamagedStore as damaged:
+            raise StoreError(f"{damaged} {backups.restore_hint(damaged.path)}") from damaged
         self._opened.append(store)
         self.staff_id = self._staff_id()
+        if self.auto_backup:
+            _automatic_backup(store)
         return store
 
     @cached_property
@@ -316,6 +327,16 @@ class Session:
 
 
 Handler = Callable[[argparse.Namespace, Session, Output], int]
+
+
+def _automatic_backup(store: Store) -> None:
+    """At most one automatic backup a day from the command line (scripts stay fast), taken
+    before the command changes anything; a failure is a warning, not a refusal."""
+    try:
+        backups.backup_if_due(store)
+    except UserError as error:
+        line = " ".join(str(error).split())
+        print(f"{PROG}: warning: the daily backup failed: {line}", file=sys.stderr)
 
 
 def _ask_password(prompt: str, env: str) -> str | None:
@@ -1335,6 +1356,120 @@ def _staff_active(args: argparse.Namespace, session: Session, out: Output, *, ac
     return EXIT_OK
 
 
+# ------------------------------------------------------------------ backups
+
+
+def backup_command(args: argparse.Namespace, session: Session, out: Output) -> int:
+    target = Path(args.path).expanduser() if args.path else None
+    session.auto_backup = False
+    backups.sqlite_file(session.location)  # a PostgreSQL store: pg_dump, before connecting
+    store = session.store
+    made = backups.make_backup(store) if target is None else backups.backup_to(store, target)
+    orders = Order.select().count()
+    if out.as_json:
+        out.document(
+            {
+                "path": str(made.path),
+                "taken_at": made.taken_at.isoformat(timespec="seconds"),
+                "size": made.size,
+                "orders": orders,
+            }
+        )
+        return EXIT_OK
+    kept = f" The newest {backups.keep_count()} backups are kept." if target is None else ""
+    out.say(
+        f"Backed up {store.describe()} ({_plural(orders, 'order')}, "
+        f"{backups.describe_size(made.size)}) to {made.path}.{kept}"
+    )
+    return EXIT_OK
+
+
+def restore_command(args: argparse.Namespace, session: Session, out: Output) -> int:
+    source = Path(args.path).expanduser()
+    session.auto_backup = False
+    done = backups.restore_file(session.location, source)
+    store = session.store  # opening it upgrades an older backup's schema
+    findings = run_checks()
+    if out.as_json:
+        out.document(
+            {
+                "store": store.describe(),
+                "restored_from": str(done.source.path),
+                "taken_at": done.source.taken_at.isoformat(timespec="seconds"),
+                "orders": done.source.orders,
+                "products": done.source.products,
+                "customers": done.source.customers,
+                "previous_store_backup": str(done.safety.path) if done.safety else None,
+                "set_aside": str(done.set_aside) if done.set_aside else None,
+                "findings": findings,
+            }
+        )
+    else:
+        held = ", ".join(
+            [
+                _plural(done.source.orders, "order"),
+                _plural(done.source.products, "product"),
+                _plural(done.source.customers, "customer"),
+            ]
+        )
+        taken = backups.describe_time(done.source.taken_at)
+        out.say(f"Restored {store.describe()} from {done.source.path} (taken {taken}: {held}).")
+        if done.safety is not None:
+            out.say(f"The store as it was is backed up at {done.safety.path}.")
+        if done.set_aside is not None:
+            out.say(f"The unusable store file was kept as {done.set_aside}.")
+        for finding in findings:
+            out.say(finding)
+    return EXIT_FINDINGS if findings else EXIT_OK
+
+
+def backups_command(args: argparse.Namespace, session: Session, out: Output) -> int:
+    keep = backups.parse_keep(args.keep) if args.keep is not None else None
+    session.auto_backup = False
+    path = backups.sqlite_file(session.location)
+    if keep is not None:
+        session.store  # noqa: B018 - the setting lives in the store
+        backups.set_keep_count(keep)
+        backups.prune(path, keep=keep)
+    folder = backups.backups_folder()
+    found = backups.list_backups(path)
+    if out.as_json:
+        out.document(
+            {
+                "store": str(path),
+                "folder": str(folder),
+                "backups": [
+                    {
+                        "path": str(backup.path),
+                        "taken_at": backup.taken_at.isoformat(timespec="seconds"),
+                        "size": backup.size,
+                        "before_restore": backup.before_restore,
+                    }
+                    for backup in found
+                ],
+            }
+        )
+        return EXIT_OK
+    if keep is not None:
+        out.say(f"From now on the newest {keep} backups of {path} are kept.")
+    if not found:
+        out.say(f"No backups of {path} in {folder} yet ('backup' makes one).")
+        return EXIT_OK
+    out.say(f"Backups of {path} in {folder}, newest first:")
+    table = Table(out, ["Taken", "Size", "File"], right=[1])
+    table.page(
+        [
+            (
+                backups.describe_time(backup.taken_at),
+                backups.describe_size(backup.size),
+                backup.path.name + ("  (before a restore)" if backup.before_restore else ""),
+            )
+            for backup in found
+        ]
+    )
+    return EXIT_OK
+
+
 # ------------------------------------------------------------------ parser
 
 
@@ -1524,6 +1659,25 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument(
         "--dry-run", action="store_true", help="check every row and report, write nothing"
     )
+
+    sub = command(
+        commands, "backup", backup_command, "copy the store (SQLite) to the backups folder or PATH"
+    )
+    sub.add_argument(
+        "path",
+        nargs="?",
+        metavar="PATH",
+        help="a file to write the copy to (default: the backups folder, keeping the newest)",
+    )
+    sub = command(
+        commands,
+        "restore",
+        restore_command,
+        "replace the store with a checked backup (the store as it was is backed up first)",
+    )
+    sub.add_argument("path", metavar="PATH", help="the backup file ('backups' lists them)")
+    sub = command(commands, "backups", backups_command, "list the store's backups, newest first")
+    sub.add_argument("--keep", metavar="N", help="keep the newest N backups (default 10)")
 
     exports = group("export", "save a list as a CSV file (the backorder list also as PDF)")
     for name, handler, text in (

@@ -7,6 +7,7 @@ as it is. Anything else escaping the engine is a bug.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -46,6 +47,23 @@ class NotAllowed(UserError):
 
 class StoreError(UserError):
     """The store cannot be opened or written: not a database, damaged, newer, locked."""
+
+
+class DamagedStore(StoreError):
+    """A SQLite file fails its integrity check; it was left untouched.
+
+    Attributes:
+        path: the damaged file.
+        reason: SQLite's own words for the damage, for a dialog to quote.
+    """
+
+    path: Path
+    reason: str
+
+    def __init__(self, message: str, *, path: Path, reason: str) -> None:
+        super().__init__(message)
+        self.path = path
+        self.reason = reason
 
 
 class ShortageDecisionNeeded(UserError):

@@ -35,7 +35,7 @@ from peewee import (
 from playhouse import db_url
 
 from app import migrations
-from app.errors import StoreError
+from app.errors import DamagedStore, StoreError
 from app.models import Product, database
 
 APP_NAME = "backorder-desk"
@@ -92,12 +92,24 @@ class Store:
     @contextmanager
     def write(self) -> Iterator[None]:
         """One write transaction; nested calls become savepoints."""
-        if self.is_sqlite and self.database.transaction_depth() == 0:
-            with self.database.atomic("IMMEDIATE"):
-                yield
-        else:
-            with self.database.atomic():
-                yield
+        try:
+            if self.is_sqlite and self.database.transaction_depth() == 0:
+                with self.database.atomic("IMMEDIATE"):
+                    yield
+            else:
+                with self.database.atomic():
+                    yield
+        except OperationalError as error:
+            # A full disk or a read-only store says so here too (a lock is left to
+            # run_write, which retries it).
+            real = _hidden_by_rollback(error) or error
+            if isinstance(real, OperationalError) and not _is_retryable(real):
+                mapped = _store_error(real, self)
+                if mapped is not real:
+                    raise mapped from real
+            if real is error:
+                raise
+            raise real from None
 
     def run_write(self, work: Callable[[], T], *, attempts: int = 5) -> T:
         """Run ``work`` in a write transaction, retrying when the store is busy.
@@ -137,6 +149,26 @@ class Store:
             self.database.close()
 
 
+def _hidden_by_rollback(error: OperationalError) -> BaseException | None:
+    """The failure a failed rollback hides, if that is what ``error`` is.
+
+    On some failures (disk full, an I/O error) SQLite undoes the whole transaction itself;
+    Peewee's rollback then fails ("no transaction is active") and would be reported instead
+    of why the write failed.
+    """
+
+    def is_rollback_failure(found: BaseException) -> bool:
+        text = str(found)
+        return "no transaction is active" in text or "no such savepoint" in text
+
+    if not is_rollback_failure(error):
+        return None
+    cause = error.__context__
+    while cause is not None and is_rollback_failure(cause):
+        cause = cause.__context__
+    return cause
+
+
 def _is_retryable(error: Exception) -> bool:
     text = str(error).lower()
     return (
@@ -150,6 +182,17 @@ def _is_retryable(error: Exception) -> bool:
 def _one_line(error: BaseException) -> str:
     """A driver's message fit to go inside one line of ours (some span several lines)."""
     return " ".join(str(error).split()).rstrip(".")
+
+
+def sqlite_complaint(error: BaseException) -> str:
+    """SQLite's words for a failure, on one line. A damaged page can put raw bytes into
+    its message, and Python then raises ``UnicodeDecodeError`` instead of the database
+    error; the readable part of the message is kept."""
+    if isinstance(error, UnicodeDecodeError):
+        # "malformed database schema (<name>)": the name is where the raw bytes are.
+        text = bytes(error.object[: error.start]).decode("utf-8", "replace")
+        return _one_line(ValueError(text.split(" (")[0]))
+    return _one_line(error)
 
 
 def _store_error(error: Exception, store: Store) -> Exception:
@@ -383,10 +426,12 @@ def check_sqlite_file(path: Path) -> None:
     try:
         result = probe.execute_sql("PRAGMA quick_check").fetchall()
         if result != [("ok",)]:
-            raise StoreError(damaged.format(result[0][0] if result else "no answer"))
+            reason = str(result[0][0]) if result else "no answer"
+            raise DamagedStore(damaged.format(reason), path=path, reason=reason)
         migrations.known_version(probe, where=str(path))
-    except (DatabaseError, sqlite3.DatabaseError) as error:
-        raise StoreError(damaged.format(_one_line(error))) from error
+    except (DatabaseError, sqlite3.DatabaseError, UnicodeDecodeError) as error:
+        reason = sqlite_complaint(error)
+        raise DamagedStore(damaged.format(reason), path=path, reason=reason) from error
     finally:
         probe.close()
 

@@ -47,6 +47,17 @@ def reset_postgres(url: str) -> None:
     conn.close()
 
 
+@pytest.fixture(autouse=True)
+def private_backups(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Automatic backups (the command line makes one a day) go to this test's own folder,
+    never into the user's data folder."""
+    folder = tmp_path_factory.mktemp("backups")
+    monkeypatch.setenv("BACKORDER_DESK_BACKUPS", str(folder))
+    return folder
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Where a fresh store for this test lives: a SQLite file, or the test PG database."""

@@ -20,8 +20,9 @@ from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox
 
 from app import queries
 from app.controller import Controller
-from app.errors import UserError
+from app.errors import DamagedStore, UserError
 from app.store import open_store
+from ui.backups import BackupScheduler, offer_restore
 from ui.context import DeskContext
 from ui.dialogs.sign_in import sign_in_at_start
 from ui.main_window import APP_TITLE, APPLICATION, ORGANISATION, MainWindow
@@ -85,6 +86,11 @@ def run_gui(args: list[str]) -> int:
     apply_theme(app)
     try:
         store = open_store(options.db)
+    except DamagedStore as damaged:  # left untouched; offer its latest good backup
+        restored = offer_restore(damaged, options.db)
+        if restored is None:
+            return EXIT_STORE_PROBLEM
+        store = restored
     except UserError as error:  # StoreError and its kin: say it in words
         QMessageBox.critical(None, f"{APP_TITLE}: cannot open the store", str(error))
         return EXIT_STORE_PROBLEM
@@ -102,6 +108,9 @@ def run_gui(args: list[str]) -> int:
     window = first_window(ctx, options)
     window.show()
     sys.excepthook = _show_unexpected
+    # On start (unless the newest backup is under an hour old), then daily.
+    scheduler = BackupScheduler(ctx, window)
+    scheduler.start()
     demo_loader = None
     if queries.count_products() == 0:
         from ui.dialogs.first_run import offer_demo
@@ -113,6 +122,7 @@ def run_gui(args: list[str]) -> int:
         if demo_loader is not None:
             demo_loader.progress.close()
         ctx.stop()
+        scheduler.stop()
         # Let background work (a send, an export) finish before the store closes under it;
         # a send cut off here would leave its message "may have been sent".
         QThreadPool.globalInstance().waitForDone(30_000)

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from app import queries
+from ui.backups import DeskBackups
 from ui.context import DeskContext
 from ui.dialogs.import_products import ImportProductsDialog
 from ui.dialogs.settings import SettingsDialog
@@ -196,6 +197,8 @@ class MainWindow(QMainWindow):
             "The shop's name and address for messages, and the mail server",
             self.open_settings,
         )
+        # Back up now… / Restore from backup… (ui.backups runs them off the GUI thread).
+        self.backups = DeskBackups(self.ctx, self)
         self.about_action = QAction("&About Backorder Desk", self)
         self.about_action.setToolTip("Version and what this program is for")
         self.about_action.triggered.connect(self.show_about)
@@ -221,6 +224,9 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.receiving_action)
         file_menu.addAction(self.import_action)
         file_menu.addAction(self.refresh_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.backups.back_up_action)
+        file_menu.addAction(self.backups.restore_action)
         file_menu.addSeparator()
         file_menu.addAction(self.switch_user_action)
         file_menu.addAction(self.quit_action)
