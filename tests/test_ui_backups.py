@@ -149,6 +149,12 @@ def test_back_up_now_offers_the_backups_folder_and_says_where_the_copy_went(
     assert message == "" and str(stick) in box.text()
     assert backups.inspect_backup(stick).orders == 1
     box.accept()
+    # A name of the user's own in the backups folder is kept as given, outside the rotation.
+    named = private_backups / "before-stocktake.db"
+    message, box = outcome_box(qtbot, window.backups, lambda: window.backups.back_up_to(named))
+    assert message == "" and named.exists()
+    assert len(backups.list_backups(shop.path or Path())) == 1
+    box.accept()
 
 
 def test_restore_asks_first_then_restores_and_every_list_reloads(

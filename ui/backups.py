@@ -178,23 +178,24 @@ class DeskBackups(QObject):
         """Ask where (the backups folder is offered), then back up."""
         if not self._sqlite_or_explain():
             return
-        folder = backups.backups_folder()
-        assert self.ctx.store.path is not None
-        suggested = folder / f"{backups.store_prefix(self.ctx.store.path)}-now.db"
         path, _filter = QFileDialog.getSaveFileName(
-            self.window, "Back up the store", str(suggested), FILE_FILTER
+            self.window, "Back up the store", str(self.suggested_path()), FILE_FILTER
         )
         if path:
             self.back_up_to(Path(path))
 
+    def suggested_path(self) -> Path:
+        """What the save dialog offers: this store's next backup in the backups folder."""
+        assert self.ctx.store.path is not None
+        return backups.backups_folder() / f"{backups.store_prefix(self.ctx.store.path)}-now.db"
+
     def back_up_to(self, path: Path) -> None:
-        """Back up in the background: into the rotation when ``path`` is in the backups
-        folder, else to exactly that file."""
+        """Back up in the background: the offered name joins the backups folder's rotation
+        (named by the time it is taken); any other name is exactly that file."""
         if self.busy or not self._sqlite_or_explain():
             return
         store = self.ctx.store
-        folder = backups.backups_folder()
-        rotated = path.expanduser().resolve().parent == folder.resolve()
+        rotated = path.expanduser().resolve() == self.suggested_path().resolve()
 
         def work(progress: Progress) -> Backup:
             if rotated:
