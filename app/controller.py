@@ -1092,6 +1092,13 @@ class Controller:
         return self._write(work)
 
     def _open_po(self, po_id: int) -> PurchaseOrder:
+        if not self.store.is_sqlite:
+            # Locked until the transaction ends (after the products, as everywhere): two
+            # stations receiving the last lines of one PO at once must each see the other's
+            # units, or neither closes it.
+            list(
+                PurchaseOrder.select(PurchaseOrder.id).where(PurchaseOrder.id == po_id).for_update()
+            )
         po = self._purchase_order(po_id)
         if po.status == "draft":
             raise UserError(
