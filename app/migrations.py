@@ -272,12 +272,22 @@ def _locked_version(db: Database) -> int:
     return int(row[0])
 
 
+#: PostgreSQL advisory lock key held while a new store's tables are created.
+_CREATE_LOCK = 0x4261636B6F7264  # "Backord"
+
+
 def _create_fresh(db: Database) -> None:
     # Imported here: only a brand-new store is built from today's models.
     from app.clock import utcnow
     from app.models import ALL_MODELS, Setting, Staff
 
-    with db.atomic():
+    # Stations opening a new store at the same moment: the first builds it while the others
+    # wait for its lock, then find it built (SQLite: the write lock taken at BEGIN).
+    with _step_transaction(db):
+        if not isinstance(db, SqliteDatabase):
+            db.execute_sql(f"SELECT pg_advisory_xact_lock({db.param})", (_CREATE_LOCK,))
+        if stored_version(db) is not None:
+            return
         db.create_tables(ALL_MODELS)
         Setting.create(key=VERSION_KEY, value=str(CURRENT_VERSION))
         Setting.create(key="created_at", value=utcnow().isoformat(timespec="seconds"))

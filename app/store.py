@@ -386,11 +386,14 @@ def _prepare_sqlite_file(path: Path) -> None:
             # SQLite gives the -wal and -shm files the store file's mode.
             create_owner_only(path, exclusive=True)
         except OSError as error:
-            raise StoreError(
-                f"Cannot create the store {path}: {error.strerror}. "
-                "Choose a folder you can write to with --db."
-            ) from error
-        return
+            # Unless another station created it a moment ago: then it is checked below.
+            if not (isinstance(error, FileExistsError) and path.is_file()):
+                raise StoreError(
+                    f"Cannot create the store {path}: {error.strerror}. "
+                    "Choose a folder you can write to with --db."
+                ) from error
+        else:
+            return
     check_sqlite_file(path)
 
 

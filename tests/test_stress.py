@@ -51,6 +51,7 @@ from app.models import (
     PurchaseOrderLine,
     Receipt,
     ReceiptLine,
+    Staff,
     StockMovement,
 )
 from app.store import Store, open_store
@@ -781,6 +782,44 @@ def test_a_po_closed_by_one_station_is_not_received_against_by_another(
         # Nothing of the refused receipt was written.
         assert Receipt.select().count() == 1
         assert Product.get_by_id(b).on_hand == 3
+        assert run_checks() == []
+    finally:
+        store.close()
+
+
+def open_new_store(location: str, start: Barrier, results: Any) -> None:
+    """A station started at the same moment as the others, on a store nobody built yet."""
+    try:
+        start.wait(timeout=120)
+        store = open_store(location)
+        store.close()
+        results.put("opened")
+    except BaseException as error:
+        results.put(f"{type(error).__name__}: {error}")
+
+
+def test_stations_opening_a_new_store_at_the_same_moment_all_get_in(
+    store_location: str,
+) -> None:
+    context = multiprocessing.get_context("spawn")
+    start = context.Barrier(4)
+    results = context.Queue()
+    stations = [
+        context.Process(target=open_new_store, args=(store_location, start, results))
+        for _ in range(4)
+    ]
+    for station in stations:
+        station.start()
+    outcomes = [results.get(timeout=RESULT_TIMEOUT_S) for _ in stations]
+    for station in stations:
+        station.join()
+
+    # Before: "Cannot create the store ...: File exists" or a UNIQUE/duplicate-key error
+    # for all but the first station.
+    assert outcomes == ["opened"] * 4
+    store = open_store(store_location)
+    try:
+        assert Staff.select().count() == 1  # the store was built once
         assert run_checks() == []
     finally:
         store.close()
