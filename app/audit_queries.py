@@ -30,6 +30,7 @@ from app.models import (
     Staff,
     Supplier,
 )
+from app.validation import search_text
 
 #: Kinds of action, by the prefix of ``AuditEvent.action``, in the order a filter offers them.
 ACTION_KINDS: dict[str, str] = {
@@ -217,7 +218,7 @@ def _where(audit_filter: AuditFilter) -> Expression | None:
         clauses.append(AuditEvent.at >= low)
     if high is not None:
         clauses.append(AuditEvent.at < high)
-    text = " ".join(audit_filter.search.split())
+    text = search_text(audit_filter.search)
     if text:
         # Actions and staff are few: which of them match is worked out here, so the
         # database compares text in one column per event (the detail) instead of three.
@@ -233,7 +234,7 @@ def _where(audit_filter: AuditFilter) -> Expression | None:
         if escaped != text:
             found = found | AuditEvent.detail.contains(escaped)
         number = text.lstrip("#")
-        if number.isdigit() and len(number) <= 12:
+        if number.isdecimal() and len(number) <= 12:
             found = found | (AuditEvent.entity_id == int(number))
         clauses.append(found)
     if not clauses:

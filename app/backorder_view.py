@@ -15,6 +15,7 @@ from typing import Any
 from peewee import fn
 
 from app.models import Customer, Order, OrderLine, Product
+from app.validation import search_key
 
 #: Days waiting at which a line counts as old, older, oldest (colours and the age filter).
 AGE_STEPS = (7, 14, 30)
@@ -79,7 +80,7 @@ class Choice:
 def waiting_products(text: str, *, limit: int = 20) -> list[Choice]:
     """Products with waiting lines whose SKU or name contains ``text``, by SKU."""
     query = Product.select(Product.id, Product.sku, Product.name).where(Product.waiting > 0)
-    needle = text.strip().lower()
+    needle = search_key(text)
     if needle:
         query = query.where(
             fn.LOWER(Product.sku).contains(needle) | fn.LOWER(Product.name).contains(needle)
@@ -98,7 +99,7 @@ def waiting_customers(text: str, *, limit: int = 20) -> list[Choice]:
     query = Customer.select(Customer.id, Customer.name, Customer.email, Customer.phone).where(
         fn.EXISTS(waiting)
     )
-    needle = text.strip().lower()
+    needle = search_key(text)
     if needle:
         query = query.where(
             fn.LOWER(Customer.name).contains(needle)

@@ -15,7 +15,7 @@ from biip.gs1_messages import GS1Message
 from biip.gtin import Gtin
 
 from app.errors import UserError
-from app.validation import MAX_QTY
+from app.validation import MAX_QTY, shown
 
 GTIN_LENGTHS = (8, 12, 13, 14)
 GROUP_SEPARATOR = "\x1d"
@@ -33,7 +33,7 @@ class GtinCode:
 
 def is_gtin_shaped(text: str) -> bool:
     """Digits only, of a GTIN length: meant as a GTIN, so its check digit must hold."""
-    return text.isdigit() and len(text) in GTIN_LENGTHS
+    return text.isascii() and text.isdigit() and len(text) in GTIN_LENGTHS
 
 
 def parse_gtin(text: str) -> GtinCode:
@@ -45,7 +45,7 @@ def parse_gtin(text: str) -> GtinCode:
     code = text.strip()
     if not is_gtin_shaped(code):
         raise UserError(
-            f"Barcode {code!r} is not a GTIN: a GTIN has 8, 12, 13 or 14 digits. "
+            f"Barcode {shown(code)} is not a GTIN: a GTIN has 8, 12, 13 or 14 digits. "
             "Check the number on the label.",
             field="barcode",
         )
@@ -70,7 +70,7 @@ def normalize_barcode(text: str) -> GtinCode:
         return parse_gtin(code)
     if len(code) > 64 or not all(ch.isalnum() or ch in "-_." for ch in code) or not code.isascii():
         raise UserError(
-            f"Barcode {code!r} is not valid: use a GTIN (8, 12, 13 or 14 digits) or an "
+            f"Barcode {shown(code)} is not valid: use a GTIN (8, 12, 13 or 14 digits) or an "
             "internal code of up to 64 letters, digits, '-', '_' or '.'.",
             field="barcode",
         )
@@ -102,9 +102,10 @@ def split_multiplier(text: str) -> tuple[int, str]:
         return 1, raw
     head, _, rest = raw.partition("*")
     head = head.strip()
-    if not head.isdigit() or not 0 < int(head) <= MAX_MULTIPLIER:
+    digits = head.isascii() and head.isdigit() and len(head) <= 6  # int() of 5,000 digits fails
+    if not digits or not 0 < int(head) <= MAX_MULTIPLIER:
         raise UserError(
-            f"{head!r}* is not a multiplier: type a whole number from 1 to "
+            f"{shown(head)}* is not a multiplier: type a whole number from 1 to "
             f"{MAX_MULTIPLIER} followed by * before the scan.",
             field="scan",
         )
@@ -139,7 +140,7 @@ def parse_scan(text: str) -> Scan:
 def _checked_count(count: int, raw: str) -> int:
     if count > MAX_QTY:
         raise UserError(
-            f"The scan {raw!r} stands for {count:,} units, more than one scan may count "
+            f"The scan {shown(raw)} stands for {count:,} units, more than one scan may count "
             f"({MAX_QTY:,}): check the multiplier and the case label.",
             field="scan",
         )
@@ -151,7 +152,7 @@ def _parse_gs1(raw: str) -> tuple[GtinCode, int]:
         message = GS1Message.parse_hri(raw) if raw.startswith("(") else GS1Message.parse(raw)
     except biip.ParseError as error:
         raise UserError(
-            f"Cannot read the case label {raw!r} ({_reason(error)}). Scan it again.",
+            f"Cannot read the case label {shown(raw)} ({_reason(error)}). Scan it again.",
             field="scan",
         ) from error
     elements = message.element_strings
@@ -159,19 +160,19 @@ def _parse_gs1(raw: str) -> tuple[GtinCode, int]:
     if gtin_element is not None and gtin_element.gtin is None:
         reason = str(gtin_element.gtin_error).rstrip(".")
         raise UserError(
-            f"The case label {raw!r} has a product number that is not a valid GTIN "
+            f"The case label {shown(raw)} has a product number that is not a valid GTIN "
             f"({reason}). Scan it again or scan the item itself.",
             field="scan",
         )
     if gtin_element is None or gtin_element.gtin is None:
         raise UserError(
-            f"The case label {raw!r} carries no product number (GTIN). Scan the item instead.",
+            f"The case label {shown(raw)} carries no product number (GTIN). Scan the item instead.",
             field="scan",
         )
     count_element = elements.get(ai="37")
     count = int(count_element.value) if count_element is not None else 1
     if count <= 0:
-        raise UserError(f"The case label {raw!r} says it holds {count} items.", field="scan")
+        raise UserError(f"The case label {shown(raw)} says it holds {count} items.", field="scan")
     gtin = gtin_element.gtin
     return GtinCode(key=gtin.as_gtin_14(), display=gtin.value), count
 
@@ -184,4 +185,6 @@ def gtin13_with_check_digit(payload12: str) -> str:
 
 
 def _reason(error: Exception) -> str:
-    return str(error).rstrip(".")
+    # biip's messages quote the input: a long scan would make a screenful of a message.
+    text = " ".join(str(error).split()).rstrip(".")
+    return text if len(text) <= 120 else text[:119] + "…"

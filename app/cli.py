@@ -59,6 +59,8 @@ from app.validation import (
     parse_price,
     parse_priority,
     parse_quantity,
+    search_key,
+    shown,
 )
 
 PROG = "backorder-desk"
@@ -113,7 +115,22 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         where = self.prog.removeprefix(PROG).strip()
         hint = f"{where} --help" if where else "--help"
-        raise UsageError(f"{' '.join(message.split())} (see {hint})")
+        # argparse quotes the offending argument whole and, for unrecognised ones, raw:
+        # escape control characters (no terminal escapes) and cut a huge one short.
+        text = " ".join(message.split())
+        text = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+        if len(text) > 300:
+            text = f"{text[:120]} … {text[-150:]}"
+        raise UsageError(f"{text} (see {hint})")
+
+    def _get_values(self, action: argparse.Action, arg_strings: list[str]) -> Any:
+        # Python 3.11's argparse drops an option value of exactly "--" (--note=--) and
+        # hands the command an empty list where a string belongs: take it as written.
+        if action.option_strings and action.nargs is None and arg_strings == ["--"]:
+            value = self._get_value(action, "--")
+            self._check_value(action, value)
+            return value
+        return super()._get_values(action, arg_strings)
 
 
 # ------------------------------------------------------------------- output
@@ -375,13 +392,16 @@ def parse_line(text: str) -> tuple[str, int]:
     code = code.strip()
     if not sep:
         raise UserError(
-            f"Line {text!r} has no quantity: write it as SKU=QTY, such as W-1=3.", field="lines"
+            f"Line {shown(text)} has no quantity: write it as SKU=QTY, such as W-1=3.",
+            field="lines",
         )
     if not code:
         raise UserError(
-            f"Line {text!r} names no product: write it as SKU=QTY, such as W-1=3.", field="lines"
+            f"Line {shown(text)} names no product: write it as SKU=QTY, such as W-1=3.",
+            field="lines",
         )
-    return code, parse_quantity(qty, what=f"Quantity for {code}")
+    named = code if len(code) <= 40 and code.isprintable() else shown(code)
+    return code, parse_quantity(qty, what=f"Quantity for {named}")
 
 
 def parse_lines(texts: Sequence[str] | None) -> list[tuple[str, int]]:
@@ -393,21 +413,22 @@ def parse_lines(texts: Sequence[str] | None) -> list[tuple[str, int]]:
 def parse_id(text: str, *, what: str) -> int:
     """A record id the user typed (order, line, purchase order)."""
     value = str(text).strip().removeprefix("#")
-    if not value.isdigit() or int(value) == 0:
-        raise UserError(f"{what} {text!r} is not an id: type its number, such as 12.")
+    # isdecimal, not isdigit: int() refuses "²"; and no record has a 16-digit id.
+    if not value.isdecimal() or len(value) > 15 or int(value) == 0:
+        raise UserError(f"{what} {shown(text)} is not an id: type its number, such as 12.")
     return int(value)
 
 
 def parse_count(text: str, *, what: str, minimum: int = 1) -> int:
     """A whole number from ``minimum`` up to MAX_QTY (a limit, a reorder point)."""
     value = str(text).strip()
-    try:
-        number = int(value)
-    except ValueError:
-        raise UserError(f"{what} {value!r} is not a whole number.") from None
-    if not minimum <= number <= MAX_QTY:
-        raise UserError(f"{what} {number} is out of range: use {minimum} to {MAX_QTY:,}.")
-    return number
+    # A sign and digits only: int() alone would read "1_0" as 10.
+    digits = value.lstrip("+-")
+    if not (digits.isdecimal() and len(value) - len(digits) <= 1):
+        raise UserError(f"{what} {shown(value)} is not a whole number.")
+    if len(digits) > 9 or not minimum <= int(value) <= MAX_QTY:
+        raise UserError(f"{what} {shown(value)} is out of range: use {minimum} to {MAX_QTY:,}.")
+    return int(value)
 
 
 def _items(controller: Controller, lines: Sequence[tuple[str, int]]) -> list[OrderItem]:
@@ -515,7 +536,7 @@ def customer_add(args: argparse.Namespace, session: Session, out: Output) -> int
 def customer_list(args: argparse.Namespace, session: Session, out: Output) -> int:
     session.store  # noqa: B018 - opens the store and binds the models
     query = Customer.select(Customer.id, Customer.name, Customer.email, Customer.phone)
-    search = args.search.strip().lower() if args.search else ""
+    search = search_key(args.search)
     if search:
         query = query.where(
             fn.LOWER(Customer.name).contains(search)
@@ -1047,12 +1068,12 @@ def _reorder_pages(supplier_id: int | None) -> Iterator[list[purchasing.ReorderL
 
 
 def _reorder_create(name: str, session: Session, out: Output) -> int:
-    supplier = Supplier.get_or_none(fn.LOWER(Supplier.name) == name.lower())
-    if supplier is None and name.isdigit():
+    supplier = Supplier.get_or_none(fn.LOWER(Supplier.name) == search_key(name))
+    if supplier is None and name.isdecimal() and len(name) < 16:
         supplier = Supplier.get_or_none(Supplier.id == int(name))
     if supplier is None:
         raise UserError(
-            f"No supplier is called {name!r}: run 'reorder' to see the suppliers with "
+            f"No supplier is called {shown(name)}: run 'reorder' to see the suppliers with "
             "something to order.",
             field="supplier",
         )

@@ -50,11 +50,16 @@ from app.models import (
 from app.store import Store
 from app.validation import (
     MAX_QTY,
+    clean_notes,
     clean_text,
+    fold,
     parse_email,
     parse_phone,
     parse_priority,
     parse_quantity,
+    search_key,
+    shown,
+    storable,
 )
 
 #: How a customer can be told a message without e-mail (``Controller.mark_message_told``).
@@ -414,14 +419,16 @@ class Controller:
         text = code.strip()
         if not text:
             raise UserError("No product given: type a SKU or scan a barcode.", field="sku")
-        by_sku = Product.get_or_none(Product.sku == text)
+        # No SKU holds a control character or a lone surrogate (and the database would
+        # refuse one): such text can only be a scan, which parse_scan judges.
+        by_sku = Product.get_or_none(Product.sku == text) if storable(text) else None
         if by_sku is not None:
             return by_sku
         scan = parse_scan(text)
         product = Product.select().join(Barcode).where(Barcode.code == scan.code).first()
         if product is None:
             raise NotFound(
-                f"No product has the SKU or barcode {text!r}. Check the code, or add the "
+                f"No product has the SKU or barcode {shown(text)}. Check the code, or add the "
                 "product first.",
                 field="sku",
             )
@@ -434,23 +441,31 @@ class Controller:
             NotFound / UserError: none, or a name that several customers share.
         """
         text = name_or_id.strip()
-        if text.isdigit():
+        # isdecimal, not isdigit: int() refuses "²"; and no id has 16 digits.
+        if text.isdecimal() and len(text) < 16:
             found = Customer.get_or_none(Customer.id == int(text))
             if found is not None:
                 return found
-        matches = list(
-            Customer.select()
-            .where((fn.LOWER(Customer.name) == text.lower()) | (Customer.email == text.lower()))
-            .limit(2)
+        # Folded the database's way on both sides (an e-mail keeps the case of the part
+        # before the @), and compared as stored: single spaces, no control characters.
+        key = search_key(text)
+        matches = (
+            list(
+                Customer.select()
+                .where((fn.LOWER(Customer.name) == key) | (fn.LOWER(Customer.email) == key))
+                .limit(2)
+            )
+            if key and storable(text)
+            else []
         )
         if not matches:
             raise NotFound(
-                f"No customer is called {text!r}. Add them first (customer add --name ...).",
+                f"No customer is called {shown(text)}. Add them first (customer add --name ...).",
                 field="customer",
             )
         if len(matches) > 1:
             raise UserError(
-                f"More than one customer is called {text!r}: use the customer's id or e-mail.",
+                f"More than one customer is called {shown(text)}: use their id or e-mail.",
                 field="customer",
             )
         return matches[0]
@@ -582,6 +597,7 @@ class Controller:
         name = clean_text(name, what="Name", max_length=200)
         clean_email = parse_email(email)
         clean_phone = parse_phone(phone)
+        notes = clean_notes(notes)
 
         def work() -> Customer:
             if clean_email and Customer.select().where(Customer.email == clean_email).exists():
@@ -592,7 +608,7 @@ class Controller:
                 name=name,
                 email=clean_email,
                 phone=clean_phone,
-                notes=notes.strip(),
+                notes=notes,
                 created_at=self.clock(),
             )
             self._audit("customer.add", "customer", customer.id, name=name)
@@ -608,6 +624,7 @@ class Controller:
         clean_name = clean_text(name, what="Name", max_length=200)
         clean_email = parse_email(email)
         clean_phone = parse_phone(phone)
+        notes = clean_notes(notes)
 
         def work() -> Customer:
             self._customer(customer_id)
@@ -620,7 +637,7 @@ class Controller:
                     f"Another customer already has e-mail {clean_email}.", field="email"
                 )
             Customer.update(
-                name=clean_name, email=clean_email, phone=clean_phone, notes=notes.strip()
+                name=clean_name, email=clean_email, phone=clean_phone, notes=notes
             ).where(Customer.id == customer_id).execute()
             self._audit("customer.update", "customer", customer_id, name=clean_name)
             return self._customer(customer_id)
@@ -633,7 +650,7 @@ class Controller:
         clean = clean_text(name, what="Supplier", max_length=200)
 
         def work() -> Supplier:
-            supplier = Supplier.get_or_none(fn.LOWER(Supplier.name) == clean.lower())
+            supplier = Supplier.get_or_none(fn.LOWER(Supplier.name) == fold(clean))
             if supplier is None:
                 supplier = Supplier.create(name=clean, lead_time_days=lead_time_days)
                 self._audit("supplier.add", "supplier", supplier.id, name=clean)
@@ -677,6 +694,7 @@ class Controller:
                 this moment.
         """
         self._require("place_order")
+        note = clean_notes(note, what="Note")
         if not items:
             raise UserError("The order has no lines: add at least one product.", field="lines")
         merged = _merge(items)
@@ -714,7 +732,7 @@ class Controller:
                 placed_at=now,
                 priority=priority,
                 staff=self.staff_id,
-                note=note.strip(),
+                note=note,
             )
             placed: list[PlacedLine] = []
             waiting_lines: list[MessageLine] = []
@@ -1013,6 +1031,7 @@ class Controller:
         replaced by ``items``).
         """
         self._require("receive")
+        note = clean_notes(note, what="Note")
         merged = _merge(items)
         if not merged:
             raise UserError("Nothing to receive: scan or add at least one product.", field="lines")
@@ -1761,6 +1780,8 @@ class Controller:
 
     @staticmethod
     def _product_by_sku(sku: str) -> _ScannedProduct | None:
+        if not storable(sku):
+            return None  # no SKU has it, and the database could not be asked
         row = run_cached("draft.by_sku", _product_by_sku_query, sku).fetchone()
         return _ScannedProduct(*row) if row is not None else None
 
@@ -1942,6 +1963,7 @@ class Controller:
         ``confirm_purchase_order``.
         """
         self._require("purchase_orders")
+        note = clean_notes(note, what="Note")
         if expected is None:
             raise UserError(
                 "The expected date is missing: pick the day the supplier said the goods "
@@ -2003,6 +2025,7 @@ class Controller:
         closed.
         """
         self._require("purchase_orders")
+        note = clean_notes(note, what="Note") if note is not None else None
         merged = _merge(items) if items is not None else None
         if merged is not None and not merged:
             raise UserError("The purchase order has no lines.", field="lines")
@@ -2023,9 +2046,9 @@ class Controller:
                     PurchaseOrder.id == po_id
                 ).execute()
                 changes["expected"] = [eta._as_date(po.expected_date).isoformat(), str(expected)]
-            if note is not None and note.strip() != po.note:
-                PurchaseOrder.update(note=note.strip()).where(PurchaseOrder.id == po_id).execute()
-                changes["note"] = note.strip()
+            if note is not None and note != po.note:
+                PurchaseOrder.update(note=note).where(PurchaseOrder.id == po_id).execute()
+                changes["note"] = note
             if merged is not None:
                 products = self._products(sorted(merged))
                 changes["lines"] = self._replace_po_lines(po_id, merged, products)

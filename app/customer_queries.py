@@ -20,6 +20,7 @@ from peewee import Case, Expression, fn
 
 from app import eta
 from app.models import Barcode, Customer, Order, OrderLine, Product
+from app.validation import search_key
 
 #: Default number of suggestions a type-ahead offers.
 SUGGESTIONS = 12
@@ -82,7 +83,7 @@ CUSTOMER_SORTS = {
 
 
 def _customer_filter(search: str | None) -> Expression | None:
-    text = (search or "").strip().lower()
+    text = search_key(search)
     if not text:
         return None
     clause = (
@@ -145,7 +146,7 @@ def suggest_customers(text: str, *, limit: int = SUGGESTIONS) -> list[CustomerRo
 
     Names that start with the text come first, then the rest alphabetically.
     """
-    needle = text.strip().lower()
+    needle = search_key(text)
     if not needle:
         return []
     starts = Case(None, [(fn.LOWER(Customer.name).startswith(needle), 0)], 1)
@@ -205,10 +206,10 @@ def suggest_products(text: str, *, limit: int = SUGGESTIONS) -> list[ProductHit]
     An exact SKU comes first, then SKUs starting with the text, then names starting with
     it, then the rest; ties by SKU.
     """
-    needle = text.strip().lower()
+    needle = search_key(text)
     if not needle:
         return []
-    by_code = Barcode.select(Barcode.product).where(Barcode.display.contains(text.strip()))
+    by_code = Barcode.select(Barcode.product).where(Barcode.display.contains(needle))
     sku = fn.LOWER(Product.sku)
     name = fn.LOWER(Product.name)
     rank = Case(

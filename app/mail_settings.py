@@ -139,7 +139,7 @@ def parse(
             field="security",
         )
     text = str(port).strip()
-    if not text.isdigit() or not 1 <= int(text) <= 65535:
+    if not text.isdecimal() or len(text) > 5 or not 1 <= int(text) <= 65535:
         raise UserError(
             f"Port {text!r} is not a port number (1 to 65535): usually 587 for STARTTLS, "
             "465 for SSL, 25 for none.",
@@ -191,7 +191,7 @@ def load(*, with_password: bool = False) -> MailSettings:
     security = found.get(SECURITY, "starttls")
     settings = MailSettings(
         host=found.get(HOST, ""),
-        port=int(port) if port.isdigit() else DEFAULT_PORTS.get(security, 587),
+        port=int(port) if port.isdecimal() and len(port) <= 5 else DEFAULT_PORTS.get(security, 587),
         security=security,
         user=found.get(USER, ""),
         sender=found.get(SENDER, ""),

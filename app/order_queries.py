@@ -53,6 +53,7 @@ from app.models import (
     Product,
     Staff,
 )
+from app.validation import search_key
 
 
 class OrderStatus(StrEnum):
@@ -268,13 +269,13 @@ def _order_query(
         query = query.where(Order.customer == customer_id)
     if status:
         query = query.where(_status_clause(OrderStatus(status)))
-    text = (search or "").strip().lower().lstrip("#")
+    text = search_key(search).lstrip("#")
     if text:
         # Matching customers first, then their orders by index: a name search never
         # walks every order.
         named = Customer.select(Customer.id).where(fn.LOWER(Customer.name).contains(text))
         clause = Order.customer.in_(named)
-        if text.isdigit() and len(text) < 12:
+        if text.isdecimal() and len(text) < 12:
             clause = clause | (Order.id == int(text))
         query = query.where(clause)
     return query

@@ -22,6 +22,7 @@ from peewee import JOIN, Expression, Tuple, fn
 from app import messaging
 from app.errors import NotFound
 from app.models import Customer, CustomerMessage, Staff
+from app.validation import search_key
 
 #: Every stored status, in the order the Messages window lists them.
 STATUSES = ("queued", "sending", "failed", "uncertain", "sent", "told")
@@ -147,7 +148,7 @@ def _status_clause(status: str) -> Expression:
 def _search_clause(search: str | None) -> Expression | None:
     """The customer (name, e-mail or phone: looked up among the customers first, a small
     table) or the order number (``12`` or ``#12``)."""
-    text = (search or "").strip().lower()
+    text = search_key(search)
     if not text:
         return None
     customers = Customer.select(Customer.id).where(
@@ -157,7 +158,7 @@ def _search_clause(search: str | None) -> Expression | None:
     )
     clause: Expression = CustomerMessage.customer.in_(customers)
     number = text.lstrip("#")
-    if number.isdigit() and len(number) < 12:
+    if number.isdecimal() and len(number) < 12:
         clause = clause | (CustomerMessage.order == int(number))
     return clause
 

@@ -17,6 +17,7 @@ from peewee import Case, Expression, fn
 from app import eta
 from app.errors import NotFound
 from app.models import Barcode, Product, PurchaseOrder, PurchaseOrderLine, Staff, Supplier
+from app.validation import search_key
 
 #: PO statuses, as stored (``draft`` is reserved by the schema and not used yet).
 PO_STATUSES = ("open", "closed", "cancelled")
@@ -77,10 +78,10 @@ def _po_query(
         query = query.where(PurchaseOrder.status == "open", PurchaseOrder.expected_date < today)
     elif status:
         query = query.where(PurchaseOrder.status == status)
-    text = (search or "").strip().lower().lstrip("#")
+    text = search_key(search).lstrip("#")
     if text:
         clause: Expression = fn.LOWER(Supplier.name).contains(text)
-        if text.isdigit() and len(text) < 12:
+        if text.isdecimal() and len(text) < 12:
             clause = clause | (PurchaseOrder.id == int(text))
         query = query.where(clause)
     return query
@@ -286,10 +287,10 @@ class ProductHit:
 def find_products(text: str, *, limit: int = 15) -> list[ProductHit]:
     """Products whose SKU or name contains ``text`` (any case), or with this exact barcode;
     SKU prefix matches first. At most ``limit`` rows."""
-    needle = text.strip().lower()
+    needle = search_key(text)
     if not needle:
         return []
-    by_code = Barcode.select(Barcode.product).where(Barcode.display == text.strip())
+    by_code = Barcode.select(Barcode.product).where(fn.LOWER(Barcode.display) == needle)
     prefix_first = Case(None, [(fn.LOWER(Product.sku).startswith(needle), 0)], 1)
     query = (
         Product.select(Product.id, Product.sku, Product.name)
@@ -307,7 +308,7 @@ def find_products(text: str, *, limit: int = 15) -> list[ProductHit]:
 
 def find_suppliers(text: str, *, limit: int = 15) -> list[tuple[int, str]]:
     """Suppliers whose name contains ``text`` (any case): ``(id, name)``, at most ``limit``."""
-    needle = text.strip().lower()
+    needle = search_key(text)
     query = Supplier.select(Supplier.id, Supplier.name)
     if needle:
         query = query.where(fn.LOWER(Supplier.name).contains(needle))

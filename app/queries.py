@@ -25,6 +25,7 @@ from app.models import (
     PurchaseOrder,
     PurchaseOrderLine,
 )
+from app.validation import search_key
 
 
 @dataclass(frozen=True)
@@ -99,12 +100,13 @@ PRODUCT_SORTS = {
 
 def _product_filter(search: str | None, only_waiting: bool) -> list[Expression]:
     where: list[Expression] = []
-    if search:
-        like = f"%{search.strip().lower()}%"
-        by_code = Barcode.select(Barcode.product).where(Barcode.display.contains(search.strip()))
+    needle = search_key(search)
+    if needle:
+        # contains() escapes them: '%' and '_' are searched for, not wildcards.
+        by_code = Barcode.select(Barcode.product).where(Barcode.display.contains(needle))
         where.append(
-            fn.LOWER(Product.sku).contains(like.strip("%"))
-            | fn.LOWER(Product.name).contains(like.strip("%"))
+            fn.LOWER(Product.sku).contains(needle)
+            | fn.LOWER(Product.name).contains(needle)
             | Product.id.in_(by_code)
         )
     if only_waiting:
@@ -315,8 +317,8 @@ def _backorder_query(
         query = query.where(Order.customer == customer_id)
     if placed_before is not None:
         query = query.where(OrderLine.queued_at <= placed_before)
-    if search and search.strip():
-        text = search.strip().lower()
+    text = search_key(search)
+    if text:
         # Match the small tables first, then keep lines of those customers or products:
         # two to three times faster than testing every waiting line's joined columns.
         customers = Customer.select(Customer.id).where(
@@ -328,7 +330,7 @@ def _backorder_query(
             fn.LOWER(Product.sku).contains(text) | fn.LOWER(Product.name).contains(text)
         )
         clause = Order.customer.in_(customers) | OrderLine.product.in_(products)
-        if text.isdigit():
+        if text.isdecimal() and len(text) < 12:
             clause = clause | (OrderLine.order == int(text))
         query = query.where(clause)
     return query

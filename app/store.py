@@ -37,6 +37,7 @@ from playhouse import db_url
 from app import migrations
 from app.errors import DamagedStore, StoreError
 from app.models import Product, database
+from app.validation import fold
 
 APP_NAME = "backorder-desk"
 ENV_VAR = "BACKORDER_DESK_DB"
@@ -240,9 +241,16 @@ def open_store(location: str | os.PathLike[str] | None = None) -> Store:
         },
         timeout=busy_ms / 1000,
     )
+    # SQLite's own lower() only knows ASCII: "ÖKO" would never match "öko". This one
+    # lowers like PostgreSQL's, so searches and name look-ups agree on both backends.
+    db.register_function(_sql_lower, "lower", 1, deterministic=True)
     store = Store(database=db, location=where, path=path)
     _bind(store)
     return store
+
+
+def _sql_lower(value: object) -> object:
+    return fold(value) if isinstance(value, str) else value
 
 
 def busy_timeout_ms() -> int:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.barcodes import GTIN_LENGTHS, normalize_barcode, parse_gtin
 from app.errors import UserError
-from app.validation import MAX_PRICE_CENTS, MAX_QTY, format_cents
+from app.validation import MAX_PRICE_CENTS, MAX_QTY, format_cents, shown
 
 if TYPE_CHECKING:
     from app.controller import Allocation
@@ -294,17 +294,19 @@ def parse_import_price(text: str) -> tuple[int | None, str]:
         cleaned = cleaned.replace(thousands, "")
     cleaned = cleaned.replace(",", ".")
     try:
-        amount = Decimal(cleaned)
+        amount = Decimal(cleaned) if "_" not in cleaned else None  # Decimal reads 1_0 as 10
     except InvalidOperation:
-        return None, f"price {raw!r} is not a number - write it like 9.99"
-    if not amount.is_finite() or amount < 0:
-        return None, f"price {raw} is negative - write a price of 0 or more, like 9.99"
-    cents = amount * 100
-    if cents != cents.to_integral_value():
-        return None, f"price {raw} has more than two decimals - round it to cents"
-    if cents > MAX_PRICE_CENTS:
-        return None, f"price {raw} is too large - at most {format_cents(MAX_PRICE_CENTS)}"
-    return int(cents), ""
+        amount = None
+    if amount is None or not amount.is_finite():
+        return None, f"price {shown(raw)} is not a number - write it like 9.99"
+    if amount < 0:
+        return None, f"price {_cell(raw)} is negative - write a price of 0 or more, like 9.99"
+    # Compared before any arithmetic: 1e999999 * 100 overflows the decimal context.
+    if amount > Decimal(MAX_PRICE_CENTS) / 100:
+        return None, f"price {_cell(raw)} is too large - at most {format_cents(MAX_PRICE_CENTS)}"
+    if amount != amount.quantize(Decimal("0.01")):
+        return None, f"price {_cell(raw)} has more than two decimals - round it to cents"
+    return int(amount.quantize(Decimal("0.01")) * 100), ""
 
 
 def parse_import_stock(text: str) -> tuple[int | None, str]:
@@ -315,17 +317,24 @@ def parse_import_stock(text: str) -> tuple[int | None, str]:
     # 1,234 is a thousands separator a spreadsheet put in; 2,5 is a decimal comma.
     plain = raw.replace(",", "") if _THOUSANDS.match(raw) else raw.replace(",", ".")
     try:
-        amount = Decimal(plain)
+        amount = Decimal(plain) if "_" not in plain else None  # Decimal reads 1_0 as 10
     except InvalidOperation:
-        return None, f"stock {raw!r} is not a number - write the units on hand, like 12"
+        amount = None
+    if amount is None:
+        return None, f"stock {shown(raw)} is not a number - write the units on hand, like 12"
     if not amount.is_finite() or amount != amount.to_integral_value():
-        return None, f"stock {raw} is not a whole number - count whole units, like 12"
-    units = int(amount)
-    if units < 0:
-        return None, f"stock {units} is negative - count the shelf and put 0 or more"
-    if units > MAX_QTY:
-        return None, f"stock {units:,} is too large - at most {MAX_QTY:,}; check for a typo"
-    return units, ""
+        return None, f"stock {_cell(raw)} is not a whole number - count whole units, like 12"
+    if amount < 0:
+        return None, f"stock {_cell(raw)} is negative - count the shelf and put 0 or more"
+    # Compared before int(): int(Decimal("1e999999")) has a million digits.
+    if amount > MAX_QTY:
+        return None, f"stock {_cell(raw)} is too large - at most {MAX_QTY:,}; check for a typo"
+    return int(amount), ""
+
+
+def _cell(raw: str) -> str:
+    """A cell in a problem: as written when short and plain, else quoted and cut."""
+    return raw if len(raw) <= 40 and raw.isprintable() else shown(raw)
 
 
 def _with_problems(row: ImportRow, problems: list[str]) -> ImportRow:

@@ -50,7 +50,7 @@ from app.barcodes import parse_scan
 from app.controller import Decision, OrderItem, PlacedOrder, Shortage
 from app.customer_queries import customer_detail, suggest_customers, suggest_products
 from app.errors import ShortageDecisionNeeded, UserError
-from app.validation import MAX_QTY
+from app.validation import MAX_QTY, shown
 from ui import theme
 from ui.context import DeskContext
 from ui.dialogs.customer_editor import CustomerEditor, FieldMessage
@@ -216,7 +216,7 @@ class NewOrderDialog(QDialog):
         self.customer_suggestions.chosen.connect(self.set_customer)
         self.customer_suggestions.nothing_found.connect(
             lambda text: self.customer_message.show_message(
-                f"No customer matches {text!r}. Check the spelling, or add a new customer."
+                f"No customer matches {shown(text)}. Check the spelling, or add a new customer."
             )
         )
         self.customer_field.textEdited.connect(self._customer_text_edited)
@@ -259,7 +259,7 @@ class NewOrderDialog(QDialog):
         self.product_suggestions.chosen.connect(self._product_chosen)
         self.product_suggestions.nothing_found.connect(
             lambda text: self.scan_message.show_message(
-                f"No product matches {text!r}: check the SKU or name."
+                f"No product matches {shown(text)}: check the SKU or name."
             )
         )
         entry = QFormLayout()

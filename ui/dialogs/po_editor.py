@@ -49,6 +49,7 @@ from app.purchase_queries import (
     find_suppliers,
     purchase_order_detail,
 )
+from app.validation import shown
 from ui import theme
 from ui.context import DeskContext
 
@@ -321,12 +322,14 @@ class PurchaseOrderEditor(QDialog):
             # The text stays for correcting, selected so the next scan replaces it.
             self.product.selectAll()
             if hits:
-                self.lines_message.say(f"Several products match {text!r}: pick one from the list.")
+                self.lines_message.say(
+                    f"Several products match {shown(text)}: pick one from the list."
+                )
             elif text.isdigit():
                 self.lines_message.say(str(error))
             else:
                 self.lines_message.say(
-                    f"No product matches {text!r}: check the SKU, or add the product in "
+                    f"No product matches {shown(text)}: check the SKU, or add the product in "
                     "Inventory first."
                 )
             return
@@ -341,7 +344,8 @@ class PurchaseOrderEditor(QDialog):
                 item = self.table.item(row, QTY_COLUMN)
                 if item is not None:
                     current = item.text().strip()
-                    item.setText(str(int(current) + 1) if current.isdigit() else "1")
+                    plain = current.isascii() and current.isdigit()  # int() refuses "²"
+                    item.setText(str(int(current) + 1) if plain else "1")
                 self.table.selectRow(row)
                 return
         self._append(line, 1)
@@ -388,7 +392,9 @@ class PurchaseOrderEditor(QDialog):
         for row, line in enumerate(self.lines):
             item = self.table.item(row, QTY_COLUMN)
             text = item.text().strip() if item is not None else ""
-            qty: int | str = int(text) if text.lstrip("-").isdigit() else text
+            # Anything but a plain number ("²", "--5") goes as typed: the engine says why.
+            digits = text.removeprefix("-")
+            qty: int | str = int(text) if digits.isascii() and digits.isdigit() else text
             result.append(OrderItem(line.product_id, qty))  # type: ignore[arg-type]
         return result
 

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from app.customer_queries import suggest_products
 from app.errors import UserError
-from app.validation import parse_price
+from app.validation import parse_price, shown
 from ui import theme
 from ui.context import DeskContext
 
@@ -234,7 +234,7 @@ class UnknownCodeDialog(QDialog):
             )
         elif text:
             self.results_hint.setText(
-                f"No product matches {text!r}. Try fewer letters, or add it on the New "
+                f"No product matches {shown(text)}. Try fewer letters, or add it on the New "
                 "product tab (Alt+N)."
             )
         else:
