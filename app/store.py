@@ -267,7 +267,7 @@ def _bind(store: Store) -> None:
     database.initialize(store.database)
     where = f"The store {store.describe()}"
     try:
-        store.database.connect(reuse_if_open=True)
+        _connect(store)
         migrations.bring_up_to_date(
             store.database, backup=store_backup_function(store), where=where
         )
@@ -288,6 +288,23 @@ def _bind(store: Store) -> None:
     except BaseException:
         _unbind(store, previous)
         raise
+
+
+def _connect(store: Store) -> None:
+    """Connect, waiting up to the busy timeout for a station that is creating the store.
+
+    Switching a new SQLite file to WAL needs it to itself, and SQLite refuses at once,
+    without waiting, while another station is writing it for the first time.
+    """
+    deadline = time.monotonic() + busy_timeout_ms() / 1000
+    while True:
+        try:
+            store.database.connect(reuse_if_open=True)
+            return
+        except OperationalError as error:
+            if not _is_retryable(error) or time.monotonic() > deadline:
+                raise
+        time.sleep(0.05)
 
 
 def _unbind(store: Store, previous: Database | None) -> None:

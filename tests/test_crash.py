@@ -172,7 +172,7 @@ def session_gone(location: str, server_pid: int) -> None:
     import psycopg2
 
     deadline = time.monotonic() + GUARD_S
-    conn = psycopg2.connect(location)
+    conn = psycopg2.connect(location.replace("postgresql+psycopg2", "postgresql"))
     conn.autocommit = True
     try:
         with conn.cursor() as cursor:

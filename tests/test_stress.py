@@ -32,6 +32,8 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from multiprocessing.synchronize import Barrier
 from typing import Any, TypeVar
 
@@ -73,6 +75,8 @@ RACED = re.compile(
 )
 
 T = TypeVar("T")
+#: Per product, its waiting lines in serving order as (line id, units waiting).
+Queues = dict[int, list[tuple[int, int]]]
 
 
 def env_size(name: str, default: int) -> int:
@@ -127,9 +131,9 @@ def stress_worker(
     ops: int,
     seeded: Seeded,
     start: Barrier,
-    results: Any,
+    out: Connection,
 ) -> None:
-    """One station: ``ops`` random operations; puts ("ok", Report) or ("error", text)."""
+    """One station: ``ops`` random operations; sends ("ok", Report) or ("error", text)."""
     try:
         retries = count_retries()
         store = open_store(location)
@@ -142,9 +146,9 @@ def stress_worker(
             report.retries = retries[0]
         finally:
             store.close()
-        results.put(("ok", report))
+        out.send(("ok", report))
     except BaseException:
-        results.put(("error", f"worker {worker} (seed {seed}):\n{traceback.format_exc()}"))
+        out.send(("error", f"worker {worker} (seed {seed}):\n{traceback.format_exc()}"))
 
 
 def count_retries() -> list[int]:
@@ -215,10 +219,10 @@ class Station:
             except StoreError:
                 raise  # a busy store that was not retried is a failure, not a race
             except UserError as error:
-                message = str(error)
-                if not RACED.search(message):
+                raced = RACED.search(str(error))
+                if raced is None:
                     raise
-                self.report.raced[RACED.search(message).group(0)] += 1  # type: ignore[union-attr]
+                self.report.raced[raced.group(0)] += 1
             self.report.ops += 1
         self.report.orders_refused += len(self.deciding)  # closing time: they left
         return self.report
@@ -400,13 +404,13 @@ class Station:
         the products' queues, all in one locked transaction, and check that the lines it
         served were the head of each queue. ``leaving`` is a line the work cancels."""
 
-        def transaction() -> tuple[T, dict[int, list[tuple[int, int]]], dict[int, Any]]:
+        def transaction() -> tuple[T, Queues, tuple[Queues, dict[int, int]]]:
             self.store.lock_products(pids)
             before = queues(pids)
             result = work()
             return result, before, after_state(pids)
 
-        result, before, (after, available) = self.store.run_write(transaction)  # type: ignore[misc]
+        result, before, (after, available) = self.store.run_write(transaction)
         self.report.queue_checks += 1
         for pid in pids:
             problem = queue_problem(
@@ -417,7 +421,7 @@ class Station:
         return result
 
 
-def queues(pids: Sequence[int]) -> dict[int, list[tuple[int, int]]]:
+def queues(pids: Sequence[int]) -> Queues:
     """Per product, its waiting lines in serving order as (line id, units waiting)."""
     rows = (
         OrderLine.select(OrderLine.product, OrderLine.id, OrderLine.qty_waiting)
@@ -431,7 +435,7 @@ def queues(pids: Sequence[int]) -> dict[int, list[tuple[int, int]]]:
     return found
 
 
-def after_state(pids: Sequence[int]) -> tuple[dict[int, list[tuple[int, int]]], dict[int, int]]:
+def after_state(pids: Sequence[int]) -> tuple[Queues, dict[int, int]]:
     available = {
         int(pid): int(on_hand) - int(reserved)
         for pid, on_hand, reserved in Product.select(Product.id, Product.on_hand, Product.reserved)
@@ -501,24 +505,41 @@ def run_workers(
     """Start the workers together, wait for all their reports, join them."""
     context = multiprocessing.get_context("spawn")
     start = context.Barrier(workers)
-    results = context.Queue()
+    pipes = [context.Pipe(duplex=False) for _ in range(workers)]
     processes = [
         context.Process(
             target=stress_worker,
-            args=(location, n, seed * 1000 + n, ops, seeded, start, results),
+            args=(location, n, seed * 1000 + n, ops, seeded, start, writer),
             name=f"stress-worker-{n}",
         )
-        for n in range(workers)
+        for n, (_reader, writer) in enumerate(pipes)
     ]
     for process in processes:
         process.start()
-    outcomes = [results.get(timeout=RESULT_TIMEOUT_S) for _ in processes]
+    for _reader, writer in pipes:
+        writer.close()  # each worker holds the only writing end: its death reads as EOF
+    outcomes = [
+        outcome(reader, process)
+        for (reader, _writer), process in zip(pipes, processes, strict=True)
+    ]
     for process in processes:
         process.join()
     errors = [text for kind, text in outcomes if kind == "error"]
     assert not errors, "\n".join(errors)
     assert all(process.exitcode == 0 for process in processes)
     return [report for _kind, report in outcomes]
+
+
+def outcome(reader: Connection, process: BaseProcess) -> tuple[str, Any]:
+    """A worker's report, or why there is none (it hung, or died without a word)."""
+    if not reader.poll(RESULT_TIMEOUT_S):
+        return "error", f"{process.name} sent nothing in {RESULT_TIMEOUT_S} s (deadlocked?)"
+    try:
+        result: tuple[str, Any] = reader.recv()
+        return result
+    except EOFError:
+        process.join()
+        return "error", f"{process.name} died (exit code {process.exitcode})"
 
 
 def opening_stock() -> dict[int, int]:
