@@ -155,11 +155,25 @@ def _backfill(
     db.execute_sql('DROP TABLE "line_backfill"')
 
 
+def _v5_drop_staff_indexes(db: Database) -> None:
+    """Version 5: drop the indexes on "who did it" columns that nothing looks up by (an
+    order's, a line decision's, a movement's and a told message's staff member). Every
+    order wrote an entry into each, and each is one more page in every commit."""
+    for name in (
+        "customer_order_staff_id",
+        "order_line_decided_by_id",
+        "stock_movement_staff_id",
+        "customer_message_told_by_id",
+    ):
+        db.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
+
+
 #: ``STEPS[n]`` upgrades a store from version ``n + 1`` to ``n + 2``.
 STEPS: list[Callable[[Database], None]] = [
     _v2_order_status_indexes,
     _v3_serving_order_index,
     _v4_line_history,
+    _v5_drop_staff_indexes,
 ]
 
 CURRENT_VERSION = 1 + len(STEPS)

@@ -112,7 +112,7 @@ class Order(BaseModel):
     customer = ForeignKeyField(Customer, backref="orders")
     placed_at = DateTimeField(index=True)
     priority = IntegerField(default=0)
-    staff = ForeignKeyField(Staff)
+    staff = ForeignKeyField(Staff, index=False)  # never searched by: unindexed
     note = TextField(default="")
 
     class Meta:
@@ -139,7 +139,7 @@ class OrderLine(BaseModel):
     priority = IntegerField(default=0)
     queued_at = DateTimeField()
     decision = CharField(max_length=10, null=True)  # wait | cancel, when the line was short
-    decided_by = ForeignKeyField(Staff, null=True)
+    decided_by = ForeignKeyField(Staff, null=True, index=False)  # never searched by: unindexed
     decided_at = DateTimeField(null=True)
     eta_notified = DateField(null=True)
     cancel_reason = TextField(null=True)
@@ -277,7 +277,7 @@ class StockMovement(BaseModel):
     reason = TextField(default="")
     receipt = ForeignKeyField(Receipt, null=True)
     order_line = ForeignKeyField(OrderLine, null=True)
-    staff = ForeignKeyField(Staff)
+    staff = ForeignKeyField(Staff, index=False)  # never searched by: unindexed
     created_at = DateTimeField()
 
     class Meta:
@@ -305,7 +305,7 @@ class CustomerMessage(BaseModel):
     last_error = TextField(null=True)
     sent_at = DateTimeField(null=True)
     told_via = CharField(max_length=20, null=True)  # email | phone | in person | printed
-    told_by = ForeignKeyField(Staff, null=True)
+    told_by = ForeignKeyField(Staff, null=True, index=False)  # never searched by: unindexed
     message_id = CharField(max_length=200, unique=True)
 
     class Meta:

@@ -238,6 +238,9 @@ def open_store(location: str | os.PathLike[str] | None = None) -> Store:
             "busy_timeout": busy_ms,
             # A committed receipt must survive a power cut, WAL or not.
             "synchronous": "full",
+            # 64 MiB of page cache (SQLite's default is 2 MiB): a big receipt rewrites
+            # thousands of index pages, and re-reading them from the OS costs ~15 % of it.
+            "cache_size": -65536,
         },
         timeout=busy_ms / 1000,
     )
