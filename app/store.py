@@ -282,11 +282,20 @@ def _bind(store: Store) -> None:
         mapped = _store_error(error, store)
         if isinstance(mapped, StoreError):
             raise mapped from error
+        if store.path is None:
+            hint = (
+                "Check that the server is running and that its user may read and create "
+                "tables in that database, or choose another store with --db."
+            )
+        else:
+            hint = (
+                "SQLite keeps two working files (-wal, -shm) beside the store, so its folder "
+                "must be writable: check the permissions and free space, or choose another "
+                "store with --db."
+            )
         raise StoreError(
             f"Cannot open the store {store.describe()} ({_one_line(error)}). It was left as "
-            "it was. SQLite keeps two working files (-wal, -shm) beside the store, so its "
-            "folder must be writable: check the permissions and free space, or choose "
-            "another store with --db."
+            f"it was. {hint}"
         ) from error
     except BaseException:
         _unbind(store, previous)
