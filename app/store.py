@@ -7,8 +7,9 @@ database and brings the schema up to date (``app.migrations``).
 
 Write transactions go through ``Store.write``: on SQLite it takes the write lock at BEGIN
 (``BEGIN IMMEDIATE``) so a read-then-write can never be overtaken; on PostgreSQL the
-controller takes row locks with ``Store.lock_products``. Both retry on a busy store or a
-serialisation failure.
+controller takes row locks with ``Store.lock_products``. A SQLite write waits up to the busy
+timeout for another station's lock, then says so; a PostgreSQL write is retried on a
+serialisation failure or deadlock.
 """
 
 from __future__ import annotations
@@ -102,7 +103,7 @@ class Store:
                     yield
         except OperationalError as error:
             # A full disk or a read-only store says so here too (a lock is left to
-            # run_write, which retries it).
+            # run_write, which says so or, on PostgreSQL, retries it).
             real = _hidden_by_rollback(error) or error
             if isinstance(real, OperationalError) and not _is_retryable(real):
                 mapped = _store_error(real, self)
@@ -113,23 +114,29 @@ class Store:
             raise real from None
 
     def run_write(self, work: Callable[[], T], *, attempts: int = 5) -> T:
-        """Run ``work`` in a write transaction, retrying when the store is busy.
+        """Run ``work`` in a write transaction, retrying a PostgreSQL serialisation failure
+        or deadlock (the whole transaction is rolled back and ``work`` runs again from the
+        start, so it must not have effects outside the database).
 
-        The whole transaction is rolled back and ``work`` runs again from the start, so it
-        must not have effects outside the database.
+        A locked SQLite store is not retried: SQLite has already waited the whole busy
+        timeout for the lock before it gave up, and retrying would freeze the desk for
+        ``attempts`` times as long before saying so.
         """
         for attempt in range(1, attempts + 1):
             try:
                 with self.write():
                     return work()
             except OperationalError as error:
-                if attempt == attempts or not _is_retryable(error):
+                if attempt == attempts or not self._retryable(error):
                     raise _store_error(error, self) from error
             except Exception as error:  # psycopg errors are not peewee's
-                if attempt == attempts or not _is_retryable(error):
+                if attempt == attempts or not self._retryable(error):
                     raise
             time.sleep(0.02 * attempt)
         raise AssertionError("unreachable")
+
+    def _retryable(self, error: Exception) -> bool:
+        return not self.is_sqlite and _is_retryable(error)
 
     def lock_products(self, product_ids: Iterable[int]) -> None:
         """Lock products' rows until the transaction ends (PostgreSQL; SQLite is locked)."""

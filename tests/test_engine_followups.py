@@ -7,11 +7,15 @@ page of the backorder list.
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from peewee import SqliteDatabase
 
+from app.check import run_checks
+from app.controller import Controller
 from app.errors import StoreError
 from app.store import Store, _bind, open_store
 from tests.conftest import PG_ENV, reset_postgres
@@ -55,3 +59,58 @@ def test_a_sqlite_store_that_cannot_be_opened_names_its_working_files(tmp_path: 
     message = str(refused.value)
     assert message.startswith(f"Cannot open the store {missing}")
     assert "(-wal, -shm)" in message and "--db" in message
+
+
+@pytest.fixture
+def locked_sqlite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A SQLite store open here, another program holding its lock, and the statements this
+    store sends (SQLite's trace of its connection)."""
+    monkeypatch.setenv("BACKORDER_DESK_BUSY_TIMEOUT_MS", "100")
+    store = open_store(tmp_path / "shop.db")
+    sent: list[str] = []
+    store.database.connection().set_trace_callback(sent.append)
+    holder = sqlite3.connect(str(tmp_path / "shop.db"), isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    yield store, holder, sent
+    if holder.in_transaction:
+        holder.execute("ROLLBACK")
+    holder.close()
+    store.close()
+
+
+def test_a_locked_sqlite_store_is_tried_once_and_said_to_be_locked(locked_sqlite: Any) -> None:
+    store, holder, sent = locked_sqlite
+    holder.execute("ROLLBACK")
+    desk = Controller(store)
+    holder.execute("BEGIN EXCLUSIVE")
+    sent.clear()
+
+    with pytest.raises(StoreError) as refused:
+        desk.add_product(sku="L-1", name="Lamp")
+
+    # SQLite waited the busy timeout inside that one BEGIN; trying again would only make
+    # the desk wait that long again, five times over.
+    assert sent.count("BEGIN IMMEDIATE") == 1
+    message = str(refused.value)
+    assert "locked by another program; nothing was written" in message
+    assert "Close the other program (or wait for it) and try again" in message
+    holder.execute("ROLLBACK")
+    desk.add_product(sku="L-1", name="Lamp")
+    assert run_checks() == []
+
+
+def test_a_postgresql_serialisation_failure_is_still_retried(store: Store) -> None:
+    if store.is_sqlite:
+        pytest.skip("PostgreSQL only: SQLite writes take the lock at BEGIN")
+    import psycopg2.errors
+
+    tries: list[int] = []
+
+    def work() -> str:
+        tries.append(1)
+        if len(tries) < 3:
+            raise psycopg2.errors.SerializationFailure("could not serialize access")
+        return "done"
+
+    assert store.run_write(work) == "done"
+    assert len(tries) == 3
