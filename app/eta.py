@@ -11,10 +11,11 @@ first two.
 from __future__ import annotations
 
 import bisect
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from peewee import JOIN, fn
 
@@ -30,6 +31,7 @@ from app.models import (
 )
 
 CHUNK = 500
+T = TypeVar("T")
 
 #: Audit action of a line whose ETA moved later than its customer was told (one event per
 #: line, detail ``{"order", "old", "new"}``): the backorder list shows the old date from it.
@@ -53,7 +55,7 @@ class Schedule:
 EMPTY = Schedule(dates=[], cumulative=[])
 
 
-def chunks(ids: Sequence[int], size: int = CHUNK) -> Iterable[Sequence[int]]:
+def chunks(ids: Sequence[T], size: int = CHUNK) -> Iterable[Sequence[T]]:
     """Slices of at most ``size`` ids, to keep IN (...) lists within database limits."""
     for start in range(0, len(ids), size):
         yield ids[start : start + size]
@@ -113,25 +115,73 @@ def queue_positions(product_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
 
 
 def line_etas(line_ids: Iterable[int]) -> dict[int, date | None]:
-    """ETAs of the given waiting lines (lines no longer waiting are left out)."""
-    wanted = set(line_ids)
+    """ETAs of the given waiting lines (lines no longer waiting are left out).
+
+    Asked for every page of the backorder list, so it reads no more than the page needs:
+    a line of a product with nothing incoming has no date however far up its queue it is,
+    so only the lines of products with open purchase orders are placed in their queues,
+    and the database returns the queue positions of those lines only.
+    """
+    wanted = sorted(set(line_ids))
     if not wanted:
         return {}
-    product_ids = [
-        pid
-        for part in chunks(sorted(wanted))
-        for (pid,) in OrderLine.select(OrderLine.product)
-        .where(OrderLine.id.in_(list(part)))
-        .distinct()
-        .tuples()
-    ]
-    positions = queue_positions(product_ids)
-    plans = schedules(product_ids)
-    return {
-        line_id: plans.get(product_id, EMPTY).eta_for(cum)
-        for line_id, (product_id, cum) in positions.items()
-        if line_id in wanted
+    product_of: dict[int, int] = {}
+    for part in chunks(wanted):
+        product_of.update(
+            (int(line_id), int(pid))
+            for line_id, pid in run_cached("eta.line_products", _line_products_query, 0, *part)
+        )
+    plans = schedules(product_of.values())
+    result: dict[int, date | None] = {
+        line_id: None for line_id, pid in product_of.items() if pid not in plans
     }
+    dated = sorted((pid, line_id) for line_id, pid in product_of.items() if pid in plans)
+    for batch in chunks(dated, _POSITION_CHUNK):
+        asked = [line_id for _pid, line_id in batch]
+        products = sorted({pid for pid, _line_id in batch})
+        rows = run_cached(
+            # The statement's text depends on how many of its parameters are products.
+            f"eta.positions.{len(products)}",
+            functools.partial(_positions_query, len(products)),
+            0,
+            *products,
+            *asked,
+        )
+        for line_id, pid, cum in rows:
+            result[int(line_id)] = plans[int(pid)].eta_for(int(cum))
+    return result
+
+
+#: Lines per positions query: their products' ids and their own ids are its parameters.
+_POSITION_CHUNK = CHUNK // 2
+
+
+def _line_products_query(none: int, *ids: int) -> Any:
+    """The product of each of these lines that still waits."""
+    return OrderLine.select(OrderLine.id, OrderLine.product).where(
+        OrderLine.qty_waiting > none, OrderLine.id.in_(list(ids))
+    )
+
+
+def _positions_query(products: int, none: int, *ids: int) -> Any:
+    """Queue positions (waiting units up to and including the line, in serving order) of
+    some lines; ``ids``: ``products`` product ids, then the lines' ids. The products'
+    queues are summed in the database and only the asked-for lines come back."""
+    product_ids, line_ids = list(ids[:products]), list(ids[products:])
+    cumulative = fn.SUM(OrderLine.qty_waiting).over(
+        partition_by=[OrderLine.product],
+        order_by=[OrderLine.priority.desc(), OrderLine.queued_at, OrderLine.id],
+    )
+    queue = (
+        OrderLine.select(OrderLine.id, OrderLine.product, cumulative.alias("cum"))
+        .where(OrderLine.qty_waiting > none, OrderLine.product.in_(product_ids))
+        .alias("queue")
+    )
+    return (
+        OrderLine.select(queue.c.id, queue.c.product_id, queue.c.cum)
+        .from_(queue)
+        .where(queue.c.id.in_(line_ids))
+    )
 
 
 def eta_for_new_shortfall(product_id: int, shortfall: int, priority: int) -> date | None:

@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from peewee import SqliteDatabase
 
+from app import eta
 from app.check import run_checks
-from app.controller import Controller
+from app.controller import Controller, Decision, OrderItem
 from app.errors import StoreError
 from app.store import Store, _bind, open_store
-from tests.conftest import PG_ENV, reset_postgres
+from tests.conftest import PG_ENV, FakeClock, reset_postgres
 
 # ------------------------------------------------------------------ opening and locks
 
@@ -114,3 +116,42 @@ def test_a_postgresql_serialisation_failure_is_still_retried(store: Store) -> No
 
     assert store.run_write(work) == "done"
     assert len(tries) == 3
+
+
+# ------------------------------------------------------------------ ETAs of a page
+
+
+def test_a_page_of_lines_gets_queue_aware_etas_whatever_else_is_on_it(
+    controller: Controller, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One line per positions query, so the lines of one product are split across queries.
+    monkeypatch.setattr(eta, "_POSITION_CHUNK", 1)
+    lamp = controller.add_product(sku="LAMP", name="Lamp").id
+    vase = controller.add_product(sku="VASE", name="Vase").id  # nothing incoming
+    people = {n: controller.add_customer(name=n).id for n in ("Ann", "Bob", "Cat", "Dan")}
+
+    def wait(who: str, pid: int, qty: int, priority: int = 0) -> int:
+        clock.advance(minutes=5)
+        placed = controller.place_order(
+            people[who], [OrderItem(pid, qty)], decisions={pid: Decision.WAIT}, priority=priority
+        )
+        return placed.lines[0].line_id
+
+    ann = wait("Ann", lamp, 2)
+    bob = wait("Bob", lamp, 2)
+    cat = wait("Cat", lamp, 5, priority=1)  # placed last, served first
+    dan = wait("Dan", vase, 1)
+    supplier = controller.supplier_named("Lights Ltd").id
+    first, second = date(2026, 12, 1), date(2026, 12, 15)
+    controller.add_purchase_order(supplier_id=supplier, expected=first, items=[OrderItem(lamp, 5)])
+    controller.add_purchase_order(supplier_id=supplier, expected=second, items=[OrderItem(lamp, 3)])
+
+    # Serving order Cat (5), Ann (2), Bob (2): 5 come on the 1st, 3 more on the 15th.
+    assert eta.line_etas([ann, bob, cat, dan]) == {cat: first, ann: second, bob: None, dan: None}
+    # A page without the lines ahead still counts them.
+    assert eta.line_etas([bob, ann]) == {ann: second, bob: None}
+    assert eta.line_etas([dan]) == {dan: None}
+    # Cat's line is cancelled: Ann and Bob (4 units) are covered by the first delivery.
+    controller.cancel_line(cat)
+    assert eta.line_etas([ann, bob, cat]) == {ann: first, bob: first}
+    assert eta.line_etas([]) == {}
