@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 from PySide6.QtGui import QColor, QImage
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app.backorder_view import BackorderFilter
@@ -85,10 +85,12 @@ def wait_for(controller: Controller, customer_id: int, product_id: int, qty: int
 
 
 def close_result(runner: ExportRunner) -> str:
-    box = runner.message_box
-    assert isinstance(box, QMessageBox) and box.isVisible()
-    text = box.text()
-    box.close()
+    """The result said in the section's own message bar (no box pops up), dismissed."""
+    bar = runner.bar
+    assert bar.isVisible()
+    assert QApplication.activeModalWidget() is None
+    text = bar.text()
+    bar.hide()
     return text
 
 
@@ -237,6 +239,8 @@ def test_orders_export_action_writes_the_filtered_orders(
     assert [(r["Order"], r["Customer"], r["Order status"]) for r in rows(target)] == [
         (str(waiting), "Bob Jones", "open")
     ]
+    # Said where the person looks: the Orders section's own bar, with the folder offered.
+    assert section.message.folder == target.parent and section.message.folder_button.isVisible()
     assert close_result(section.exporter) == f"Exported 1 order line to {target}."
     assert section.export_action.isEnabled()
     assert ready not in [int(r["Order"]) for r in rows(target)]
@@ -251,8 +255,7 @@ def test_a_failed_export_is_said_and_the_action_comes_back(
     with qtbot.waitSignal(section.exporter.failed, timeout=10_000) as failed:
         section.export_action.trigger()
     assert "does not exist" in failed.args[0]
-    box = section.exporter.message_box
-    assert box is not None and box.icon() == QMessageBox.Icon.Warning
+    assert section.exporter.bar.is_error and section.exporter.bar.folder is None
     assert "does not exist" in close_result(section.exporter)
     assert section.export_action.isEnabled()
     assert not (tmp_path / "gone").exists()
@@ -348,7 +351,6 @@ def test_cancelling_writes_nothing_and_keeps_the_old_file(
     assert "Export cancelled" in failed.args[0]
     assert target.read_text(encoding="utf-8") == "yesterday's file"
     assert not list(tmp_path.glob("*.part"))
-    box = section.exporter.message_box
-    assert box is not None and box.icon() == QMessageBox.Icon.Information
+    assert not section.exporter.bar.is_error  # the person's own choice, not a failure
     close_result(section.exporter)
     assert section.export_action.isEnabled()

@@ -3,8 +3,9 @@
 ``ask_save_path`` is the save dialog (a section keeps it as ``ask_path`` so a test can
 answer it); ``ExportRunner`` runs one export at a time for a section on the worker thread
 pool (``ui.worker``) with a progress dialog that can cancel it (nothing is written then),
-and says where the file went. ``LedgerExportDialog`` asks which product and days a stock
-ledger export covers.
+and says where the file went in the section's message bar (``ui.message_bar``: a
+section's own results show there, never in a box that interrupts). ``LedgerExportDialog``
+asks which product and days a stock ledger export covers.
 """
 
 from __future__ import annotations
@@ -14,8 +15,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import QDate, QObject, Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import QDate, QObject, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
-    QMessageBox,
     QProgressDialog,
     QRadioButton,
     QVBoxLayout,
@@ -35,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from app.errors import UserError
 from app.export import LedgerFilter, Progress, check_target, utc_bounds
+from ui.message_bar import MessageBar
 from ui.theme import error_style
 from ui.worker import run_in_background
 
@@ -69,8 +69,9 @@ class ExportRunner(QObject):
 
     Attributes:
         ask_path: the save dialog (``ask_save_path``); tests replace it.
+        bar: the section's message bar, where the result is said.
         busy: an export is running (its action is disabled meanwhile).
-        last_message: what the last export said (the message box's text).
+        last_message: what the last export said.
 
     Signals:
         finished(str, int): an export is complete (path, rows written).
@@ -82,14 +83,14 @@ class ExportRunner(QObject):
     failed = Signal(str)
     busy_changed = Signal(bool)
 
-    def __init__(self, parent: QWidget) -> None:
+    def __init__(self, parent: QWidget, bar: MessageBar) -> None:
         super().__init__(parent)
         self.widget = parent
+        self.bar = bar
         self.ask_path: AskPath = ask_save_path
         self.busy = False
         self.last_message = ""
         self.progress_dialog: QProgressDialog | None = None
-        self.message_box: QMessageBox | None = None
         self._cancelled = threading.Event()
 
     def choose(self, title: str, name: str, filters: str = CSV_FILES) -> str:
@@ -181,29 +182,10 @@ class ExportRunner(QObject):
         self.busy_changed.emit(busy)
 
     def _tell(self, text: str, *, error: bool = False, folder: Path | None = None) -> None:
-        """Say how the export went, in a box that does not block the desk."""
+        """Say how the export went in the section's bar (with "Show folder" when a file
+        was written)."""
         self.last_message = text
-        if self.message_box is not None:
-            self.message_box.close()
-        box = QMessageBox(self.widget)
-        box.setObjectName("export_result")
-        box.setIcon(QMessageBox.Icon.Warning if error else QMessageBox.Icon.Information)
-        box.setWindowTitle("Export failed" if error else "Export")
-        box.setText(text)
-        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        box.setStandardButtons(QMessageBox.StandardButton.Ok)
-        if folder is not None:
-            show = box.addButton("Show folder", QMessageBox.ButtonRole.ActionRole)
-            show.setToolTip(f"Open {folder} in the file manager")
-            show.clicked.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))))
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.finished.connect(lambda _result: self._box_closed(box))
-        self.message_box = box
-        box.open()
-
-    def _box_closed(self, box: QMessageBox) -> None:
-        if self.message_box is box:
-            self.message_box = None
+        self.bar.show_text([text], error=error, folder=folder)
 
 
 class LedgerExportDialog(QDialog):

@@ -34,6 +34,7 @@ from ui.dialogs.import_products import ImportProductsDialog
 from ui.dialogs.settings import SettingsDialog
 from ui.dialogs.sign_in import SignInDialog
 from ui.dialogs.staff import StaffDialog
+from ui.permissions import permit
 from ui.receiving.window import ReceivingWindow
 from ui.section import Section
 from ui.sections.audit_log import AuditLogSection
@@ -393,7 +394,6 @@ class MainWindow(QMainWindow):
 
     def apply_permissions(self) -> None:
         """Grey out what the signed-in role may not do (the controller refuses it anyway)."""
-        can = self.ctx.controller.can
         for action, permission in (
             (self.new_order_action, "place_order"),
             (self.receiving_action, "receive"),
@@ -401,7 +401,8 @@ class MainWindow(QMainWindow):
             (self.staff_action, "manage_staff"),
             (self.import_action, "adjust_stock"),  # it sets stock counts
         ):
-            action.setEnabled(can(permission))
+            # Greyed with the role it needs in the tooltip.
+            permit(action, self.ctx, permission)
 
     def refresh(self) -> None:
         """F5: read the open section and the status bar again."""

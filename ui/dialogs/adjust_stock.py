@@ -31,6 +31,7 @@ from app.validation import parse_quantity
 from ui import theme
 from ui.context import DeskContext
 from ui.dialogs.product_editor import FieldForm
+from ui.permissions import explain_in, permit
 
 #: Offered in the reason box; any other text is fine too.
 COMMON_REASONS = (
@@ -158,6 +159,13 @@ class AdjustStockDialog(QDialog):
         layout.addWidget(self.buttons)
         self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 80)
         self.change.setFocus()
+        ctx.staff_changed.connect(self._apply_permissions)
+        self._apply_permissions()
+
+    def _apply_permissions(self) -> None:
+        if self.allocation is None:  # once applied, the button only closes
+            allowed = permit(self.apply_button, self.ctx, "adjust_stock")
+            explain_in(self.form.general, allowed, "adjust_stock")
 
     def _show_figures(self, figures: StockFigures) -> None:
         for key, value in (

@@ -24,6 +24,7 @@ from app.customer_queries import customer_detail
 from app.errors import UserError
 from ui import theme
 from ui.context import DeskContext
+from ui.permissions import explain_in, permit
 
 
 class FieldMessage(QLabel):
@@ -121,6 +122,13 @@ class CustomerEditor(QDialog):
         else:
             self.name.setText(name)
         self.name.setFocus()
+        ctx.staff_changed.connect(self._apply_permissions)
+        self._apply_permissions()
+
+    def _apply_permissions(self) -> None:
+        action = "update_customer" if self.customer_id else "add_customer"
+        save = self.buttons.button(QDialogButtonBox.StandardButton.Save)
+        explain_in(self.general, permit(save, self.ctx, action), action)
 
     def _load(self, customer_id: int) -> None:
         detail = customer_detail(customer_id)

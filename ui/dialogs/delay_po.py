@@ -26,6 +26,7 @@ from app.controller import PurchaseOrderDelay
 from app.errors import UserError
 from ui import theme
 from ui.context import DeskContext
+from ui.permissions import explain_in, permit
 
 
 class DelayDialog(QDialog):
@@ -90,6 +91,12 @@ class DelayDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(buttons)
         self.resize(self.fontMetrics().averageCharWidth() * 70, self.sizeHint().height())
+        ctx.staff_changed.connect(self._apply_permissions)
+        self._apply_permissions()
+
+    def _apply_permissions(self) -> None:
+        allowed = permit(self.delay_button, self.ctx, "purchase_orders")
+        explain_in(self.date_message, allowed, "purchase_orders")
 
     def delay(self) -> None:
         """Ask the controller; on refusal show why under the date."""

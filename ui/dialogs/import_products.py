@@ -46,6 +46,7 @@ from app.importing import ImportPreview, ImportRow, preview, run_import, summary
 from app.validation import format_cents
 from ui import theme
 from ui.context import DeskContext
+from ui.permissions import permit
 from ui.worker import Job, Progress, run_in_background
 
 COLUMNS = ("Line", "SKU", "Name", "Barcodes", "Price", "Stock", "What happens")
@@ -265,6 +266,7 @@ class ImportProductsDialog(QDialog):
         layout.addWidget(self.buttons)
         self.resize(chars * 150, self.fontMetrics().lineSpacing() * 36)
         self._update_buttons()
+        ctx.staff_changed.connect(self._update_buttons)
 
     # ---------------------------------------------------------------- actions
 
@@ -360,9 +362,21 @@ class ImportProductsDialog(QDialog):
         good = self.current.result.good if self.current is not None else 0
         imported = self.current is not None and not self.current.result.dry_run
         self.import_button.setText(f"&Import {good:,} good row{'' if good == 1 else 's'}")
-        self.import_button.setEnabled(not self.busy and good > 0 and not imported)
         self.import_button.setDefault(good > 0 and not imported)
-        self.dry_run_button.setEnabled(not self.busy and bool(self.path.text().strip()))
+        # Importing sets stock counts, so it needs whoever may adjust stock (the
+        # controller checks adding products too); so does its dry run.
+        permit(
+            self.import_button,
+            self.ctx,
+            "adjust_stock",
+            enabled=not self.busy and good > 0 and not imported,
+        )
+        permit(
+            self.dry_run_button,
+            self.ctx,
+            "adjust_stock",
+            enabled=not self.busy and bool(self.path.text().strip()),
+        )
         self.choose_button.setEnabled(not self.busy)
         self.path.setEnabled(not self.busy)
         self.close_button.setEnabled(not self.busy)

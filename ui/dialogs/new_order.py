@@ -55,6 +55,7 @@ from ui import theme
 from ui.context import DeskContext
 from ui.dialogs.customer_editor import CustomerEditor, FieldMessage
 from ui.dialogs.wait_or_cancel import PromptOutcome, WaitOrCancelDialog, eta_text
+from ui.permissions import explain_in, permit
 from ui.scan_field import ScanField
 
 DEBOUNCE_MS = 150
@@ -194,6 +195,8 @@ class NewOrderDialog(QDialog):
         layout.addWidget(self.pages)
 
         ctx.changed.connect(self._store_changed)
+        ctx.staff_changed.connect(self._apply_permissions)
+        self._apply_permissions()
         if customer_id:
             self.set_customer(customer_id)
         self.resize(1040, 680)
@@ -395,6 +398,12 @@ class NewOrderDialog(QDialog):
         layout.addWidget(self.summary, 1)
         layout.addLayout(buttons)
         return page
+
+    def _apply_permissions(self) -> None:
+        allowed = permit(self.place_button, self.ctx, "place_order")
+        permit(self.another_button, self.ctx, "place_order")
+        permit(self.new_customer_button, self.ctx, "add_customer")
+        explain_in(self.general_message, allowed, "place_order")
 
     # ------------------------------------------------------------------ customer
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont, QShowEvent
+from PySide6.QtGui import QAction, QFont, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -53,6 +53,7 @@ from app.order_queries import (
 from app.validation import clean_text
 from ui import theme
 from ui.context import DeskContext
+from ui.permissions import cancel_permission, permit, show_permission
 
 #: Offered in the cancel dialog's reason field; the clerk may type any other reason.
 COMMON_REASONS = (
@@ -318,6 +319,9 @@ class OrderDetailView(QWidget):
             "Cancel what is left of the selected line, with a reason (Ctrl+Del)"
         )
         self.cancel_button.clicked.connect(self.cancel_selected_line)
+        self._ship_targets: list[QAction | QWidget] = [self.ship_button]
+        self._cancel_targets: list[QAction | QWidget] = [self.cancel_button]
+        ctx.staff_changed.connect(self._update_buttons)
         self.ship_summary = QLabel()
         self.ship_summary.setObjectName("ship_summary")
         self.ship_summary.setWordWrap(True)
@@ -536,11 +540,23 @@ class OrderDetailView(QWidget):
             return None
         return self.detail.lines[rows[0].row()]
 
+    def mirror(self, *, ship: QAction, cancel: QAction) -> None:
+        """Enable these menu actions (and explain them) exactly as the two buttons."""
+        self._ship_targets.append(ship)
+        self._cancel_targets.append(cancel)
+        self._update_buttons()
+
     def _update_buttons(self) -> None:
         detail = self.detail
-        self.ship_button.setEnabled(detail is not None and detail.units_to_ship > 0)
+        shippable = detail is not None and detail.units_to_ship > 0
+        for target in self._ship_targets:
+            permit(target, self.ctx, "ship_order", enabled=shippable)
         line = self.selected_line()
-        self.cancel_button.setEnabled(line is not None and line.can_cancel)
+        cancellable = line is not None and line.can_cancel
+        lines = [line.line_id] if line is not None and cancellable else []
+        may_cancel, refused = cancel_permission(self.ctx, lines)
+        for target in self._cancel_targets:
+            show_permission(target, may_cancel, refused, enabled=cancellable)
         self.open_customer_button.setEnabled(detail is not None)
 
     def _say(self, text: str, *, ok: bool) -> None:

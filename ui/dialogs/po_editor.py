@@ -52,6 +52,7 @@ from app.purchase_queries import (
 from app.validation import shown
 from ui import theme
 from ui.context import DeskContext
+from ui.permissions import explain_in, permit
 
 #: How many suggestions a type-ahead shows (the look-up is LIMITed to this).
 SUGGESTIONS = 15
@@ -214,6 +215,8 @@ class PurchaseOrderEditor(QDialog):
         chars = self.fontMetrics().averageCharWidth()
         self.resize(chars * 110, self.fontMetrics().height() * 32)
 
+        #: False for a received or closed PO: it can no longer change.
+        self.changeable = True
         if po_id is not None:
             self._load(po_id)
         else:
@@ -223,6 +226,14 @@ class PurchaseOrderEditor(QDialog):
                 "it; Delete removes the selected line; Ctrl+Enter books the purchase order."
             )
         self._suggest_suppliers("")
+        ctx.staff_changed.connect(self._apply_permissions)
+        self._apply_permissions()
+
+    def _apply_permissions(self) -> None:
+        allowed = permit(self.save_button, self.ctx, "purchase_orders", enabled=self.changeable)
+        for button in (self.confirm_button, self.remove_button):
+            permit(button, self.ctx, "purchase_orders")
+        explain_in(self.general_message, allowed, "purchase_orders")
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         # Enter belongs to the field it is typed in (it adds a product there); only
@@ -280,6 +291,7 @@ class PurchaseOrderEditor(QDialog):
                 "count as incoming. Save and confirm it once it is sent."
             )
         elif detail.status != "open":
+            self.changeable = False
             self.save_button.setEnabled(False)
             self.status_label.setText(
                 f"This purchase order is {detail.status}; it can no longer be changed."

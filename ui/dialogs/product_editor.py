@@ -31,6 +31,7 @@ from app.errors import UserError
 from app.validation import MAX_QTY, format_cents, parse_price
 from ui import theme
 from ui.context import DeskContext
+from ui.permissions import explain_in, permit
 
 
 class FieldForm:
@@ -214,6 +215,12 @@ class ProductEditor(QDialog):
         layout.addWidget(buttons)
         self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 80)
         (self.name if existing else self.sku).setFocus()
+        ctx.staff_changed.connect(self._apply_permissions)
+        self._apply_permissions()
+
+    def _apply_permissions(self) -> None:
+        action = "add_product" if self.product_id is None else "update_product"
+        explain_in(self.form.general, permit(self.save_button, self.ctx, action), action)
 
     def check_barcodes(self) -> bool:
         """Validate the typed barcodes (check digits) and say which one is wrong."""

@@ -34,6 +34,7 @@ from app.purchase_queries import purchase_order_detail
 from app.purchasing import ReorderGroup, ReorderLine
 from ui import theme
 from ui.context import DeskContext
+from ui.permissions import explain_in, permit
 
 #: Products shown per supplier; a draft always takes all of them.
 SHOWN_PER_GROUP = 300
@@ -145,6 +146,7 @@ class ReorderDialog(QDialog):
         # Room for a supplier's name and lead time, and product names, beside six figures.
         self.resize(metrics.averageCharWidth() * 180, metrics.height() * 36)
         self.load()
+        ctx.staff_changed.connect(self._update_buttons)
 
     # ------------------------------------------------------------ loading
 
@@ -246,7 +248,15 @@ class ReorderDialog(QDialog):
         return self.groups[number].supplier_id if 0 <= number < len(self.groups) else None
 
     def _update_buttons(self) -> None:
-        self.create_selected_button.setEnabled(self.selected_supplier() is not None)
+        permit(
+            self.create_selected_button,
+            self.ctx,
+            "purchase_orders",
+            enabled=self.selected_supplier() is not None,
+        )
+        for button in self.create_buttons.values():
+            permit(button, self.ctx, "purchase_orders")
+        explain_in(self.message, self.ctx.controller.can("purchase_orders"), "purchase_orders")
 
     def create_for_selected(self) -> None:
         supplier_id = self.selected_supplier()

@@ -41,7 +41,11 @@ from app.mail_settings import DEFAULT_PORTS, MailSettings
 from ui import theme
 from ui.context import DeskContext
 from ui.dialogs.customer_editor import FieldMessage
+from ui.permissions import explain_in, permit
 from ui.worker import Progress, run_in_background
+
+#: How a field looks while the signed-in role may only read the settings.
+READ_ONLY = "background: palette(window);"
 
 SECURITY_LABELS = (
     ("STARTTLS", "starttls", "Encrypted after connecting; usually port 587 (most providers)"),
@@ -227,6 +231,36 @@ class SettingsDialog(QDialog):
         ):
             self.setTabOrder(first, second)
         self.name_edit.setFocus()
+        ctx.staff_changed.connect(self._apply_permissions)
+        self._apply_permissions()
+
+    def _apply_permissions(self) -> None:
+        """Read-only unless the signed-in role may change the settings: every field can
+        still be read (and copied), nothing can be typed, tested or saved."""
+        allowed = permit(self.save_button, self.ctx, "settings")
+        permit(self.test_button, self.ctx, "settings", enabled=not self.testing)
+        for edit in (
+            self.name_edit,
+            self.address_edit,
+            self.phone_edit,
+            self.signature_edit,
+            self.host_edit,
+            self.port_edit,
+            self.user_edit,
+            self.password_edit,
+            self.sender_edit,
+            self.test_to_edit,
+        ):
+            edit.setReadOnly(not allowed)
+            # The window's colour behind read-only text, so it does not look typeable.
+            edit.setStyleSheet("" if allowed else f"{type(edit).__name__} {{ {READ_ONLY} }}")
+        for widget in (self.security_box, self.forget_box):
+            widget.setEnabled(allowed)
+        explain_in(self.error_label, allowed, "settings")
+        if allowed:
+            self.setWindowTitle("Settings")
+        else:
+            self.setWindowTitle("Settings (read only)")
 
     # ------------------------------------------------------------ building
 
@@ -413,7 +447,7 @@ class SettingsDialog(QDialog):
 
     def _tested(self, header_id: Any) -> None:
         self.testing = False
-        self.test_button.setEnabled(True)
+        permit(self.test_button, self.ctx, "settings")
         text = (
             f"Sent: the server accepted the test message for {self.test_to_edit.text().strip()}. "
             "Check that it arrived."
@@ -423,6 +457,6 @@ class SettingsDialog(QDialog):
 
     def _test_failed(self, message: str) -> None:
         self.testing = False
-        self.test_button.setEnabled(True)
+        permit(self.test_button, self.ctx, "settings")
         self._show_test(message, ok=False)
         self.test_finished.emit(False, message)

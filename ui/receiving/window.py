@@ -62,9 +62,11 @@ from app.clock import to_local
 from app.controller import DraftSummary, ScanOutcome
 from app.errors import UnknownCode, UserError
 from app.purchase_queries import PurchaseOrderRow, purchase_orders
+from app.staff import refusal
 from app.validation import MAX_QTY
 from ui import theme
 from ui.context import DeskContext
+from ui.permissions import permit
 from ui.receiving.result import ReceiptResultView, ReceivedProduct
 from ui.receiving.tally_model import (
     DIFFERENCE,
@@ -216,6 +218,8 @@ class ReceivingWindow(QMainWindow):
         self.load_purchase_orders()
         self.say("Ready: scan the first item.", INFO, log=False)
         self._update()
+        if not ctx.controller.can("receive"):
+            self.say(refusal("receive"), ERROR, log=False)
         ctx.changed.connect(self._store_changed)
         ctx.staff_changed.connect(self._staff_changed)
         app = QApplication.instance()
@@ -457,6 +461,7 @@ class ReceivingWindow(QMainWindow):
             and watched.window() is self
             and self._is_scanner_key(event)
             and not isinstance(watched, QLineEdit | QAbstractSpinBox | QTextEdit)
+            and self.scan.isEnabled()
         ):
             if self.stack.currentIndex() == RESULT_PAGE:
                 self.start_next()
@@ -1004,7 +1009,16 @@ class ReceivingWindow(QMainWindow):
             self.discard_action,
             self.po_action,
         ):
-            action.setEnabled(on_scan_page)
+            permit(action, self.ctx, "receive", enabled=on_scan_page)
+        for widget in (
+            self.scan,
+            self.po_combo,
+            self.undo_button,
+            self.correct_button,
+            self.discard_button,
+            self.receive_button,
+        ):
+            permit(widget, self.ctx, "receive")
         for action in (self.result_view.preview_action, self.result_view.pdf_action):
             action.setVisible(not on_scan_page)
         self.result_view.next_action.setEnabled(not on_scan_page)
@@ -1036,6 +1050,11 @@ class ReceivingWindow(QMainWindow):
         self.controller = self.ctx.controller
         self._staff_name = self.ctx.staff_name
         self._update()
+        if not self.ctx.controller.can("receive"):
+            self.say(refusal("receive"), ERROR, log=False)
+        elif self.feedback_kind == ERROR and self.feedback_text == refusal("receive"):
+            self.say("Ready: scan the next item.", INFO, log=False)
+            self.scan.setFocus()
 
     def _store_changed(self) -> None:
         # Another station may have opened or closed purchase orders; keep the picker fresh

@@ -32,7 +32,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QCompleter,
-    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -43,7 +42,6 @@ from PySide6.QtWidgets import (
     QStackedWidget,
     QTableView,
     QToolBar,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -66,9 +64,11 @@ from ui.context import DeskContext
 from ui.dialogs.cancel_backorder import CancelBackorderDialog, outcome_lines
 from ui.dialogs.priority import PriorityDialog
 from ui.export_ui import CSV_FILES, PDF_FILES, AskPath, ask_save_path
+from ui.message_bar import MessageBar
 from ui.paged_model import Column, Index, PagedTableModel, RowStyle
+from ui.permissions import cancel_permission, permit, show_permission
 from ui.section import Section
-from ui.theme import age_color, colors, error_style, muted_style, ok_style
+from ui.theme import age_color, colors, muted_style
 from ui.worker import run_in_background
 
 #: Typing pauses this long before the list (or a filter field's suggestions) is asked again.
@@ -400,36 +400,6 @@ def _columns(today: Callable[[], date]) -> list[Column[BackorderRow]]:
     ]
 
 
-class MessageBar(QFrame):
-    """A dismissable line of feedback above the list (what an action did, or why not)."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.label = QLabel()
-        self.label.setObjectName("message")
-        self.label.setWordWrap(True)
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        close = QToolButton()
-        close.setText("✕")
-        close.setAutoRaise(True)
-        close.setToolTip("Dismiss this message")
-        close.clicked.connect(self.hide)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(8, 4, 4, 4)
-        layout.addWidget(self.label, 1)
-        layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
-        self.hide()
-
-    def show_text(self, lines: Sequence[str], *, error: bool = False) -> None:
-        self.label.setStyleSheet(error_style() if error else ok_style())
-        self.label.setText("\n".join(lines))
-        self.show()
-
-    def text(self) -> str:
-        return self.label.text() if self.isVisible() else ""
-
-
 def _legend_swatch(days: int) -> QLabel:
     tint = age_color(days)
     assert tint is not None
@@ -490,6 +460,7 @@ class BackordersSection(Section):
         self._build_layout()
         self.model.reload()
         self._after_reload()
+        ctx.staff_changed.connect(self._update_actions)
 
     # ------------------------------------------------------------------ building
 
@@ -888,6 +859,11 @@ class BackordersSection(Section):
         selected = self.view.selectionModel().selectedRows()
         for action in self.selection_actions:
             action.setEnabled(bool(selected))
+        lines = [row.line_id for row in self.selected_rows()] if selected else []
+        may_cancel, refused = cancel_permission(self.ctx, lines)
+        show_permission(self.cancel_action, may_cancel, refused, enabled=bool(selected))
+        for action in (self.raise_action, self.lower_action, self.set_priority_action):
+            permit(action, self.ctx, "set_priority", enabled=bool(selected))
         self.open_action.setEnabled(self.view.currentIndex().isValid() or bool(selected))
         self.export_action.setEnabled(self.model.total > 0 and not self.exporting)
         self.clear_action.setEnabled(self.view_filter.narrowed)
@@ -1109,7 +1085,9 @@ class BackordersSection(Section):
                 result = result.lines
             written = result if isinstance(result, int) else 0
             noun = "line" if written == 1 else "lines"
-            self.message.show_text([f"Exported {written:,} {noun} to {path}{pages}."])
+            self.message.show_text(
+                [f"Exported {written:,} {noun} to {path}{pages}."], folder=Path(path).parent
+            )
             self.exported.emit(path, written)
 
         def failed(message: str) -> None:

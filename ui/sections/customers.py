@@ -42,6 +42,7 @@ from ui.context import DeskContext
 from ui.dialogs.customer_editor import CustomerEditor
 from ui.dialogs.new_order import install_new_order
 from ui.paged_model import ROW_ROLE, Column, PagedTableModel, RowStyle
+from ui.permissions import permit
 from ui.section import Section, debounce_search
 
 CUSTOMER_COLUMNS: list[Column[CustomerRow]] = [
@@ -138,6 +139,9 @@ class CustomerDetailView(QWidget):
         self.edit_button = QPushButton("Edit…")
         self.edit_button.setToolTip("Change this customer's name or contact details (Ctrl+E)")
         self.edit_button.clicked.connect(self.edit)
+        self._order_targets: list[QAction] = []
+        self._edit_targets: list[QAction] = []
+        ctx.staff_changed.connect(self.apply_permissions)
 
         card = QFrame()
         card.setObjectName("card")
@@ -258,20 +262,35 @@ class CustomerDetailView(QWidget):
             self.contact_label.setText(" &nbsp;·&nbsp; ".join(contact))
             self.notes_label.setText(detail.notes)
         self.notes_label.setVisible(bool(detail and detail.notes))
-        self.new_order_button.setEnabled(detail is not None)
-        self.edit_button.setEnabled(detail is not None)
+        self.apply_permissions()
         self.orders_model.reload()
         self.waiting_model.reload()
         orders, waiting = self.orders_model.total, self.waiting_model.total
         self.orders_title.setText(f"&Orders ({orders:,})" if detail else "&Orders")
         self.waiting_title.setText(f"&Waiting lines ({waiting:,})" if detail else "&Waiting lines")
 
+    def apply_permissions(self) -> None:
+        """Grey what the signed-in role may not do (and what needs a customer shown)."""
+        shown = self.detail is not None
+        orders: list[QAction | QWidget] = [self.new_order_button, *self._order_targets]
+        edits: list[QAction | QWidget] = [self.edit_button, *self._edit_targets]
+        for target in orders:
+            permit(target, self.ctx, "place_order", enabled=shown)
+        for target in edits:
+            permit(target, self.ctx, "update_customer", enabled=shown)
+
+    def mirror(self, *, order: QAction, edit: QAction) -> None:
+        """Enable these menu actions (and explain them) exactly as the two buttons."""
+        self._order_targets.append(order)
+        self._edit_targets.append(edit)
+        self.apply_permissions()
+
     def new_order(self) -> None:
-        if self.customer_id is not None:
+        if self.customer_id is not None and self.new_order_button.isEnabled():
             self.ctx.new_order.emit(self.customer_id)
 
     def edit(self) -> None:
-        if self.customer_id is None:
+        if self.customer_id is None or not self.edit_button.isEnabled():
             return
         editor = CustomerEditor(self.ctx, self, customer_id=self.customer_id)
         self.editor = editor
@@ -466,6 +485,13 @@ class CustomersSection(Section):
         self.order_action.setShortcut(QKeySequence("Ctrl+Shift+N"))
         self.order_action.setToolTip("Start a new order for the shown customer")
         self.order_action.triggered.connect(self.detail.new_order)
+        self.detail.mirror(order=self.order_action, edit=self.edit_action)
+        self.ctx.staff_changed.connect(self._apply_permissions)
+        self._apply_permissions()
+
+    def _apply_permissions(self) -> None:
+        for target in (self.add_action, self.add_button):
+            permit(target, self.ctx, "add_customer")
 
     def section_actions(self) -> list[QAction]:
         return [self.add_action, self.edit_action, self.order_action]

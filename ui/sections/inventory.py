@@ -35,7 +35,9 @@ from app.validation import format_cents
 from ui import theme
 from ui.context import DeskContext
 from ui.export_ui import ExportRunner, LedgerExportDialog
+from ui.message_bar import MessageBar
 from ui.paged_model import Column, Index, PagedTableModel, RowStyle
+from ui.permissions import permit
 from ui.section import Section, debounce_search
 
 REORDER_COLUMN = 8
@@ -182,7 +184,8 @@ class InventorySection(Section):
         self._search_timer = debounce_search(self.search, self.apply_filter, parent=self)
         self.only_waiting.toggled.connect(self._waiting_toggled)
 
-        self.exporter = ExportRunner(self)
+        self.message = MessageBar()
+        self.exporter = ExportRunner(self, self.message)
         self.ledger_dialog: LedgerExportDialog | None = None
         self._build_actions()
         self.exporter.busy_changed.connect(lambda _busy: self._update_actions())
@@ -208,6 +211,7 @@ class InventorySection(Section):
 
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
+        layout.addWidget(self.message)
         layout.addWidget(self.table, 1)
         layout.addLayout(footer)
         self.setFocusProxy(self.search)
@@ -218,6 +222,7 @@ class InventorySection(Section):
         self._after_load()
         self._size_columns()
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_actions())
+        ctx.staff_changed.connect(self._update_actions)
         self._update_actions()
 
     def _size_columns(self) -> None:
@@ -300,8 +305,9 @@ class InventorySection(Section):
 
     def _update_actions(self) -> None:
         chosen = self.selected_product() is not None
-        self.edit_action.setEnabled(chosen)
-        self.adjust_action.setEnabled(chosen)
+        permit(self.add_action, self.ctx, "add_product")
+        permit(self.edit_action, self.ctx, "update_product", enabled=chosen)
+        permit(self.adjust_action, self.ctx, "adjust_stock", enabled=chosen)
         self.export_action.setEnabled(not self.exporter.busy)
         self.ledger_action.setEnabled(not self.exporter.busy)
 
@@ -491,7 +497,7 @@ class InventorySection(Section):
         from ui.dialogs.product_editor import ProductEditor
 
         chosen = self.selected_product()
-        if chosen is not None:
+        if chosen is not None and self.edit_action.isEnabled():
             self._open_dialog(ProductEditor(self.ctx, chosen.product_id, self))
 
     def adjust_stock(self) -> None:

@@ -83,6 +83,7 @@ from app.outbox_queries import (
 from ui import theme
 from ui.context import DeskContext
 from ui.paged_model import ROW_ROLE, Column, PagedTableModel, RowStyle
+from ui.permissions import permit
 from ui.section import Section, debounce_search
 from ui.worker import Progress, run_in_background
 
@@ -448,6 +449,7 @@ class MessagesSection(Section):
         self.model.reload()
         self._size_columns()
         self._after_reload()
+        ctx.staff_changed.connect(self._update_actions)
 
         self.auto_timer = QTimer(self)
         self.auto_timer.setObjectName("auto_send")
@@ -493,6 +495,8 @@ class MessagesSection(Section):
         button.clicked.connect(action.trigger)
         button.setEnabled(action.isEnabled())
         action.enabledChanged.connect(button.setEnabled)
+        # The tooltip too: a greyed action's says which role it needs.
+        action.changed.connect(lambda: button.setToolTip(action.toolTip()))
         return button
 
     def _size_columns(self) -> None:
@@ -643,11 +647,16 @@ class MessagesSection(Section):
         self.send_action.setEnabled(not self.sending)
         has_email = detail is not None and bool(detail.email)
         self.retry_action.setEnabled(status == "failed" and has_email and not self.sending)
-        self.resend_action.setEnabled(status in RESENDABLE and has_email and not self.sending)
+        permit(
+            self.resend_action,
+            self.ctx,
+            "resend_message",
+            enabled=status in RESENDABLE and has_email and not self.sending,
+        )
         can_tell = detail is not None and status not in ("told", "sending")
-        for action in self.told_actions.values():
-            action.setEnabled(can_tell)
-        self.told_button.setEnabled(can_tell)
+        told: list[QAction | QWidget] = [*self.told_actions.values(), self.told_button]
+        for target in told:
+            permit(target, self.ctx, "mark_message_told", enabled=can_tell)
         for action in (self.print_action, self.copy_action):
             action.setEnabled(detail is not None)
         self.open_order_action.setEnabled(detail is not None and detail.order_id is not None)

@@ -38,7 +38,9 @@ from ui import theme
 from ui.context import DeskContext
 from ui.dialogs.order_detail import OrderDetailView
 from ui.export_ui import ExportRunner
+from ui.message_bar import MessageBar
 from ui.paged_model import ROW_ROLE, Column, PagedTableModel, RowStyle
+from ui.permissions import permit
 from ui.section import Section, debounce_search
 
 PLACED_COLUMN = 1
@@ -148,8 +150,12 @@ class OrdersSection(Section):
         self.detail = OrderDetailView(ctx)
         self.detail.setObjectName("detail")
 
-        self.exporter = ExportRunner(self)
+        self.message = MessageBar()
+        self.exporter = ExportRunner(self, self.message)
         self._build_actions()
+        self.detail.mirror(ship=self.ship_action, cancel=self.cancel_action)
+        ctx.staff_changed.connect(self._apply_permissions)
+        self._apply_permissions()
         self.exporter.busy_changed.connect(lambda busy: self.export_action.setEnabled(not busy))
         export_button = QToolButton()
         export_button.setDefaultAction(self.export_action)
@@ -172,6 +178,7 @@ class OrdersSection(Section):
         self._sized = False
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addWidget(self.message)
         layout.addWidget(splitter, 1)
         self.setTabOrder(self.search, self.status_box)
         self.setTabOrder(self.status_box, self.table)
@@ -312,6 +319,9 @@ class OrdersSection(Section):
         )
         self.export_action.setIconText("Export…")
         self.export_action.triggered.connect(self.export_view)
+
+    def _apply_permissions(self) -> None:
+        permit(self.new_button, self.ctx, "place_order")
 
     def _focus_status(self) -> None:
         self.status_box.setFocus(Qt.FocusReason.ShortcutFocusReason)

@@ -43,6 +43,7 @@ from ui.dialogs.delay_po import DelayDialog
 from ui.dialogs.po_editor import PurchaseOrderEditor, open_po_editor
 from ui.dialogs.reorder import ReorderDialog, open_reorder
 from ui.paged_model import ROW_ROLE, Column, PagedTableModel, RowStyle
+from ui.permissions import permit
 from ui.section import Section, debounce_search
 
 STATUS_FILTERS = (
@@ -381,6 +382,7 @@ class PurchaseOrdersSection(Section):
         layout.addWidget(legend)
         self._show_count()
         self._show_waiting()
+        ctx.staff_changed.connect(self._show_waiting)
 
     # ------------------------------------------------------------ data access
 
@@ -461,7 +463,7 @@ class PurchaseOrdersSection(Section):
 
     def edit_selected(self) -> PurchaseOrderEditor | None:
         row = self.selected_row()
-        if row is None:
+        if row is None or not self.edit_action.isEnabled():
             return None
         self.editor = open_po_editor(self.ctx, self, row.po_id)
         return self.editor
@@ -478,8 +480,19 @@ class PurchaseOrdersSection(Section):
     def _show_waiting(self) -> None:
         row = self.selected_row()
         self.waiting.show_po(row, self.today())
-        self.delay_action.setEnabled(row is not None and row.status == "open")
-        self.confirm_action.setEnabled(row is not None and row.status == "draft")
+        is_open = row is not None and row.status == "open"
+        is_draft = row is not None and row.status == "draft"
+        for target, enabled in (
+            (self.new_action, True),
+            (self.new_button, True),
+            (self.edit_action, True),
+            (self.edit_button, True),
+            (self.delay_action, is_open),
+            (self.waiting.delay_button, is_open),
+            (self.confirm_action, is_draft),
+            (self.waiting.confirm_button, is_draft),
+        ):
+            permit(target, self.ctx, "purchase_orders", enabled=enabled)
 
     def _say(self, text: str, *, error: bool = False) -> None:
         self.message.setStyleSheet(theme.error_style() if error else theme.ok_style())
