@@ -5,7 +5,10 @@
 * waiting == sum of the product's waiting units;
 * no product has both available stock and a waiting line;
 * every line: ordered == reserved + shipped + waiting + cancelled, none negative;
-* shipped units == minus the sum of the line's shipment movements (a unit leaves once).
+* shipped units == minus the sum of the line's shipment movements (a unit leaves once);
+* a line's history: 0 <= units lost to a shortage <= cancelled, 0 <= units reserved at
+  order time <= ordered, only a line the customer chose to wait for has units waiting,
+  and a line marked fulfilled waited and waits no more.
 
 A reservation is a count on exactly one line, and a product's reserved total can never
 exceed what is on hand, so a unit cannot be reserved for two lines. The serving order of the
@@ -16,7 +19,8 @@ from __future__ import annotations
 
 from peewee import JOIN, fn
 
-from app.models import OrderLine, Product, StockMovement
+from app.migrations import VERSION_KEY
+from app.models import OrderLine, Product, Setting, StockMovement
 
 
 def run_checks() -> list[str]:
@@ -26,7 +30,20 @@ def run_checks() -> list[str]:
     findings += _line_totals()
     findings += _lines()
     findings += _shipments()
+    if _schema_version() >= HISTORY_VERSION:
+        findings += _line_history()
     return findings
+
+
+#: The schema version that added the lines' history (``migrations._v4_line_history``).
+HISTORY_VERSION = 4
+
+
+def _schema_version() -> int:
+    # Always current in a store this program opened; an older one is only met where a
+    # test stands in for an older program.
+    row = Setting.get_or_none(Setting.key == VERSION_KEY)
+    return int(row.value) if row is not None else 0
 
 
 def _ledger() -> list[str]:
@@ -79,8 +96,7 @@ def _line_totals() -> list[str]:
     for sku, on_hand, kept_reserved, kept_waiting, line_reserved, line_waiting in rows:
         if kept_reserved != line_reserved:
             findings.append(
-                f"Product {sku}: reserved is {kept_reserved} but its lines reserve "
-                f"{line_reserved}."
+                f"Product {sku}: reserved is {kept_reserved} but its lines reserve {line_reserved}."
             )
         if kept_waiting != line_waiting:
             findings.append(
@@ -132,9 +148,7 @@ def _lines() -> list[str]:
 
 def _shipments() -> list[str]:
     shipped = (
-        StockMovement.select(
-            StockMovement.order_line, fn.SUM(StockMovement.qty).alias("total")
-        )
+        StockMovement.select(StockMovement.order_line, fn.SUM(StockMovement.qty).alias("total"))
         .where(StockMovement.kind == "shipment")
         .group_by(StockMovement.order_line)
         .alias("shipped")
@@ -150,3 +164,51 @@ def _shipments() -> list[str]:
         f"Order line {line_id}: {qty} shipped but its shipment movements take {-moved}."
         for line_id, qty, moved in rows
     ]
+
+
+def _line_history() -> list[str]:
+    """The history the dashboard reads (lost demand, fill rate, waits) agrees with the
+    line's quantities."""
+    fulfilled = OrderLine.fulfilled_at.is_null(False)
+    waited = OrderLine.decision == "wait"
+    rows = (
+        OrderLine.select(
+            OrderLine.id,
+            OrderLine.qty_ordered,
+            OrderLine.qty_waiting,
+            OrderLine.qty_cancelled,
+            OrderLine.qty_lost,
+            OrderLine.qty_reserved_at_order,
+            OrderLine.decision,
+            OrderLine.fulfilled_at,
+        )
+        .where(
+            (OrderLine.qty_lost < 0)
+            | (OrderLine.qty_lost > OrderLine.qty_cancelled)
+            | (OrderLine.qty_reserved_at_order < 0)
+            | (OrderLine.qty_reserved_at_order > OrderLine.qty_ordered)
+            | ((OrderLine.qty_waiting > 0) & (OrderLine.decision.is_null() | ~waited))
+            | (fulfilled & ((OrderLine.qty_waiting > 0) | OrderLine.decision.is_null() | ~waited))
+        )
+        .tuples()
+    )
+    findings = []
+    for line_id, ordered, waiting, cancelled, lost, at_order, decision, done in rows:
+        line = f"Order line {line_id}"
+        if not 0 <= lost <= cancelled:
+            findings.append(
+                f"{line}: {lost} units lost to a shortage is outside 0..cancelled ({cancelled})."
+            )
+        if not 0 <= at_order <= ordered:
+            findings.append(
+                f"{line}: {at_order} units reserved when ordered is outside 0..ordered ({ordered})."
+            )
+        if waiting > 0 and decision != "wait":
+            findings.append(
+                f"{line}: {waiting} units wait but the customer never chose to wait for them."
+            )
+        if done is not None and waiting > 0:
+            findings.append(f"{line}: marked fulfilled but {waiting} units still wait.")
+        elif done is not None and decision != "wait":
+            findings.append(f"{line}: marked fulfilled but it never waited.")
+    return findings

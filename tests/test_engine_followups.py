@@ -19,6 +19,7 @@ from app import eta
 from app.check import run_checks
 from app.controller import Controller, Decision, OrderItem
 from app.errors import StoreError
+from app.models import OrderLine
 from app.store import Store, _bind, open_store
 from tests.conftest import PG_ENV, FakeClock, reset_postgres
 
@@ -155,3 +156,53 @@ def test_a_page_of_lines_gets_queue_aware_etas_whatever_else_is_on_it(
     controller.cancel_line(cat)
     assert eta.line_etas([ann, bob, cat]) == {ann: first, bob: first}
     assert eta.line_etas([]) == {}
+
+
+# ------------------------------------------------------------------ check
+
+
+def test_check_reports_a_line_history_that_contradicts_its_quantities_in_words(
+    controller: Controller, store: Store, cli_run: Any
+) -> None:
+    lamp = controller.add_product(sku="LAMP", name="Lamp").id
+    controller.adjust_stock(lamp, 2, reason="count")
+    ann = controller.add_customer(name="Ann").id
+    ready = controller.place_order(ann, [OrderItem(lamp, 2)]).lines[0].line_id
+    waits = (
+        controller.place_order(ann, [OrderItem(lamp, 3)], decisions={lamp: Decision.WAIT})
+        .lines[0]
+        .line_id
+    )
+    cancelled = (
+        controller.place_order(ann, [OrderItem(lamp, 4)], decisions={lamp: Decision.CANCEL})
+        .lines[0]
+        .line_id
+    )
+    assert run_checks() == []
+
+    OrderLine.update(fulfilled_at=controller.clock()).where(OrderLine.id == ready).execute()
+    OrderLine.update(fulfilled_at=controller.clock(), qty_reserved_at_order=4).where(
+        OrderLine.id == waits
+    ).execute()
+    OrderLine.update(qty_lost=5, decision=None).where(OrderLine.id == cancelled).execute()
+
+    findings = run_checks()
+    assert f"Order line {ready}: marked fulfilled but it never waited." in findings
+    assert f"Order line {waits}: marked fulfilled but 3 units still wait." in findings
+    assert (
+        f"Order line {waits}: 4 units reserved when ordered is outside 0..ordered (3)." in findings
+    )
+    assert (
+        f"Order line {cancelled}: 5 units lost to a shortage is outside 0..cancelled (4)."
+        in findings
+    )
+    assert len(findings) == 4
+
+    OrderLine.update(decision=None).where(OrderLine.id == waits).execute()
+    assert (
+        f"Order line {waits}: 3 units wait but the customer never chose to wait for them."
+        in run_checks()
+    )
+    ran = cli_run("check", "--db", store.location)
+    assert ran.code == 1
+    assert f"Order line {waits}: 3 units wait but the customer never chose" in ran.out
