@@ -44,6 +44,15 @@ ACTION_KINDS: dict[str, str] = {
     "supplier": "Suppliers",
     "message": "Customer messages",
     "staff": "Staff",
+    "import": "Imports",
+    "settings": "Settings",
+    "backup": "Backups",
+}
+
+#: Actions a kind shows besides those named by its prefix: a product's own import event is
+#: about the product (kind "Products") and part of an import (kind "Imports").
+KIND_EXTRA_ACTIONS: dict[str, tuple[str, ...]] = {
+    "import": ("product.import",),
 }
 
 #: Each known action as a short label for the log's "Action" column.
@@ -78,6 +87,13 @@ ACTION_LABELS: dict[str, str] = {
     "staff.password": "Password set",
     "staff.enable": "Account enabled",
     "staff.disable": "Account disabled",
+    "import.products": "Products imported",
+    "product.import": "Product imported",
+    "settings.shop": "Shop details changed",
+    "settings.mail": "Mail server changed",
+    "settings.backup_keep": "Backups kept changed",
+    "backup.make": "Backup made",
+    "backup.restore": "Store restored",
 }
 
 #: Longest "what changed" text; a huge receipt is summarised, never listed in full.
@@ -212,7 +228,11 @@ def _where(audit_filter: AuditFilter) -> Expression | None:
         if "." in kind:
             clauses.append(AuditEvent.action == kind)
         else:
-            clauses.append(AuditEvent.action.startswith(kind + "."))
+            clause = AuditEvent.action.startswith(kind + ".")
+            extra = KIND_EXTRA_ACTIONS.get(kind)
+            if extra:
+                clause = clause | AuditEvent.action.in_(list(extra))
+            clauses.append(clause)
     low, high = utc_bounds(audit_filter.since, audit_filter.until)
     if low is not None:
         clauses.append(AuditEvent.at >= low)
@@ -640,6 +660,85 @@ def _describe_product_update(detail: dict[str, Any], names: _Names) -> str:
     return "New " + ", ".join(parts) if parts else "No change"
 
 
+def _describe_import(detail: dict[str, Any], names: _Names) -> str:
+    parts = [
+        f"{_int(detail.get(key)):,} {word}"
+        for key, word in (
+            ("created", "new"),
+            ("updated", "updated"),
+            ("unchanged", "unchanged"),
+            ("refused", "refused"),
+        )
+        if _int(detail.get(key))
+    ]
+    text = f"From {detail.get('file') or 'a file'}: " + (", ".join(parts) or "nothing")
+    moved = [
+        f"{_units(_int(detail.get(key)))} {word}"
+        for key, word in (("units_in", "in"), ("units_out", "out"))
+        if _int(detail.get(key))
+    ]
+    return text + (f"; stock {', '.join(moved)}" if moved else "")
+
+
+def _describe_product_import(detail: dict[str, Any], names: _Names) -> str:
+    source = f" from {detail['file']}" if detail.get("file") else ""
+    if detail.get("created"):
+        text = f"New “{detail.get('name', '')}”{source}"
+        if _int(detail.get("on_hand")):
+            text += f", {_units(_int(detail.get('on_hand')))} in stock"
+    else:
+        changed = {
+            key: value
+            for key, value in detail.items()
+            if key in ("name", "price_cents", "barcodes", "delta")
+        }
+        parts = []
+        if "name" in changed:
+            parts.append(f"name “{changed['name']}”")
+        if "price_cents" in changed:
+            cents = _int(changed["price_cents"])
+            parts.append(f"price {cents // 100}.{cents % 100:02d}")
+        if "delta" in changed:
+            parts.append(f"stock {_int(changed['delta']):+,}")
+        text = "Updated" + source + (": " + ", ".join(parts) if parts else "")
+    codes = detail.get("barcodes") or []
+    if codes:
+        text += f", barcode{'s' if len(codes) != 1 else ''} {_listing(str(c) for c in codes)}"
+    return text
+
+
+def _settings_changes(detail: dict[str, Any]) -> str:
+    """Settings as ``{"name": [old, new], ...}`` plus flags (a new password was given),
+    in words; a password itself is never in the detail nor said."""
+    flags = {"new_password": "a new password", "password_forgotten": "password forgotten"}
+    parts = []
+    for key, value in detail.items():
+        words = key.replace("_", " ")
+        if key in flags:
+            if value is True:
+                parts.append(flags[key])
+        elif "password" in key:
+            continue
+        elif isinstance(value, list) and len(value) == 2:
+            old, new = (" ".join(str(v or "").split()) for v in value)
+            if not old:
+                parts.append(f"{words} “{new}”")
+            elif not new:
+                parts.append(f"{words} removed (was “{old}”)")
+            else:
+                parts.append(f"{words} “{old}” → “{new}”")
+    return _first_upper("; ".join(parts)) if parts else "No change"
+
+
+def _describe_restore(detail: dict[str, Any], names: _Names) -> str:
+    text = f"From {detail.get('source')}"
+    if detail.get("taken_at"):
+        text += f" (taken {detail['taken_at']} UTC)"
+    if detail.get("safety"):
+        text += f"; the store as it was is backed up at {detail['safety']}"
+    return text
+
+
 _DESCRIBERS: dict[str, Callable[[dict[str, Any], _Names], str]] = {
     "order.place": _place,
     "order.ship": _describe_ship,
@@ -680,6 +779,13 @@ _DESCRIBERS: dict[str, Callable[[dict[str, Any], _Names], str]] = {
     "staff.password": lambda d, n: f"A new password for {d.get('name')}",
     "staff.enable": lambda d, n: f"{d.get('name')} can sign in again",
     "staff.disable": lambda d, n: f"{d.get('name')} can no longer sign in; their history stays",
+    "import.products": _describe_import,
+    "product.import": _describe_product_import,
+    "settings.shop": lambda d, n: _settings_changes(d),
+    "settings.mail": lambda d, n: _settings_changes(d),
+    "settings.backup_keep": lambda d, n: f"Keep the newest {d.get('old')} → {d.get('new')} backups",
+    "backup.make": lambda d, n: f"To {d.get('path')}",
+    "backup.restore": _describe_restore,
 }
 
 
