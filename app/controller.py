@@ -22,13 +22,20 @@ from typing import Any, NamedTuple
 
 from peewee import JOIN, Case, IntegrityError, fn
 
-from app import eta, purchasing
+from app import eta, mail_settings, purchasing, shop_settings
 from app import staff as accounts
 from app.barcodes import normalize_barcode, parse_scan, split_multiplier
 from app.clock import Clock, to_local, utcnow
-from app.errors import NotAllowed, NotFound, ShortageDecisionNeeded, UnknownCode, UserError
+from app.errors import (
+    NotAllowed,
+    NotFound,
+    ShortageDecisionNeeded,
+    UnknownCode,
+    UserError,
+)
 from app.fast_sql import insert_row, insert_rows, run_cached
 from app.importing.rows import ImportResult, ImportRow, RefusedRow, check_row
+from app.mail_settings import MailSettings
 from app.messaging import MessageLine, Outgoing, queue_message, queue_messages
 from app.models import (
     AuditEvent,
@@ -47,6 +54,7 @@ from app.models import (
     StockMovement,
     Supplier,
 )
+from app.shop_settings import ShopTexts
 from app.store import Store
 from app.validation import (
     MAX_QTY,
@@ -2611,6 +2619,53 @@ class Controller:
                 "account, everyone signs in with one.",
                 field="password",
             )
+
+    # ---------------------------------------------------------------- settings
+    #
+    # The shop's texts and the mail server are settings (managers only); each save is
+    # audited with what changed, never a password.
+
+    def save_shop_settings(self, texts: ShopTexts) -> None:
+        """Save the shop's texts (already ``shop_settings.parse_shop``-checked)."""
+        self._require("settings")
+
+        def work() -> None:
+            old = shop_settings.load_shop()
+            shop_settings.save_shop(texts)
+            changed = {
+                name: [getattr(old, name), getattr(texts, name)]
+                for name in ("name", "address", "phone", "signature")
+                if getattr(old, name) != getattr(texts, name)
+            }
+            if changed:
+                self._audit("settings.shop", "settings", None, **changed)
+
+        self._write(work)
+
+    def save_mail_settings(self, settings: MailSettings, *, password: str | None = None) -> str:
+        """Save the mail server (already ``mail_settings.parse``d); returns where the
+        password is kept, in words. ``password``: as ``mail_settings.save``."""
+        self._require("settings")
+        old = mail_settings.load()
+        write = mail_settings.prepare_save(settings, password=password)
+
+        def work() -> None:
+            write()
+            changed: dict[str, Any] = {
+                name: [getattr(old, name), getattr(settings, name)]
+                for name in ("host", "port", "security", "user", "sender")
+                if getattr(old, name) != getattr(settings, name)
+            }
+            # Only that the password changed, never the password itself.
+            if password:
+                changed["new_password"] = True
+            elif password == "" and old.password_saved:
+                changed["password_forgotten"] = True
+            if changed:
+                self._audit("settings.mail", "settings", None, **changed)
+
+        self._write(work)
+        return mail_settings.password_storage_description()
 
     # ---------------------------------------------------------------- helpers
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -218,6 +219,22 @@ def save(settings: MailSettings, *, password: str | None = None) -> str:
 
     ``password``: ``None`` keeps the saved one (moving it along if the user or server
     changed), ``""`` forgets it, anything else replaces it.
+
+    This writes without asking who is acting: the windows and the command line save
+    through ``Controller.save_mail_settings``, which checks the role and audits the change.
+    """
+    write = prepare_save(settings, password=password)
+    with database.atomic():
+        write()
+    return password_storage_description()
+
+
+def prepare_save(settings: MailSettings, *, password: str | None = None) -> Callable[[], None]:
+    """``save`` in two steps: this one puts the password in the keyring (or not) and
+    returns the step that writes the settings, to run inside the caller's transaction.
+
+    The keyring is asked here, before any transaction: it can be slow or ask to be
+    unlocked, and a store must not stay locked meanwhile.
     """
     old = load()
     if password is None and old.password_saved and old.account != settings.account:
@@ -236,7 +253,8 @@ def save(settings: MailSettings, *, password: str | None = None) -> str:
         USER: settings.user,
         SENDER: settings.sender,
     }
-    with database.atomic():
+
+    def write() -> None:
         for key, value in values.items():
             _put(key, value)
         if place is None:
@@ -247,7 +265,8 @@ def save(settings: MailSettings, *, password: str | None = None) -> str:
                 _put(PASSWORD, password)
             elif place == "keyring":
                 Setting.delete().where(Setting.key == PASSWORD).execute()
-    return password_storage_description()
+
+    return write
 
 
 def _put(key: str, value: str) -> None:

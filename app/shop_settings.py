@@ -100,7 +100,11 @@ def parse_shop(*, name: str, address: str, phone: str, signature: str) -> ShopTe
 
 def save_shop(texts: ShopTexts) -> None:
     """Save the (``parse_shop``-checked) texts; an empty one is removed, so the messages
-    fall back to their default (a signature of "Kind regards" and the shop's name)."""
+    fall back to their default (a signature of "Kind regards" and the shop's name).
+
+    This writes without asking who is acting: the windows save through
+    ``Controller.save_shop_settings``, which checks the role and audits the change.
+    """
     values = {
         NAME: texts.name,
         ADDRESS: texts.address,

@@ -8,23 +8,27 @@ from __future__ import annotations
 
 import ast
 import importlib
+import json
 import os
 import sqlite3
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import keyring
 import pytest
+from keyring.backends import fail
 from peewee import SqliteDatabase
 
 import app
-from app import audit_queries, eta
+from app import audit_queries, eta, mail_settings, shop_settings
 from app.audit_queries import AuditFilter
 from app.check import run_checks
 from app.controller import Controller, Decision, OrderItem
-from app.errors import StoreError
+from app.errors import NotAllowed, StoreError
 from app.importing.rows import ImportRow
-from app.models import OrderLine
+from app.models import AuditEvent, OrderLine
 from app.store import Store, _bind, open_store
 from tests.conftest import PG_ENV, FakeClock, reset_postgres
 
@@ -211,6 +215,92 @@ def test_check_reports_a_line_history_that_contradicts_its_quantities_in_words(
     ran = cli_run("check", "--db", store.location)
     assert ran.code == 1
     assert f"Order line {waits}: 3 units wait but the customer never chose" in ran.out
+
+
+# ------------------------------------------------------------------ settings under roles
+
+PASSWORD = "long enough pw"
+
+
+@pytest.fixture
+def no_keyring() -> Iterator[None]:
+    """No system keyring: a mail password goes into the store (never the developer's)."""
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    yield
+    keyring.set_keyring(previous)
+
+
+def staffed(store: Store, clock: FakeClock) -> tuple[Controller, Controller]:
+    """The Admin (a manager, with a password) and a clerk, each at their own desk."""
+    boss = Controller(store, clock=clock)
+    boss.set_staff_password(boss.staff_id, PASSWORD)
+    clerk = boss.add_staff("Cleo", "clerk", PASSWORD)
+    return boss, Controller(store, staff_id=int(clerk.id), clock=clock)
+
+
+def audited(action: str) -> list[dict[str, Any]]:
+    return [
+        json.loads(detail)
+        for (detail,) in AuditEvent.select(AuditEvent.detail)
+        .where(AuditEvent.action == action)
+        .order_by(AuditEvent.id)
+        .tuples()
+    ]
+
+
+def test_only_a_manager_changes_the_shop_texts_and_the_change_is_audited(
+    store: Store, clock: FakeClock
+) -> None:
+    boss, clerk = staffed(store, clock)
+    texts = shop_settings.parse_shop(
+        name="Corner Shop", address="1 High St", phone="", signature="Thanks"
+    )
+
+    with pytest.raises(NotAllowed, match="Changing the settings needs the manager role"):
+        clerk.save_shop_settings(texts)
+    assert shop_settings.load_shop() == shop_settings.ShopTexts()
+    assert audited("settings.shop") == []
+
+    boss.save_shop_settings(texts)
+
+    assert shop_settings.load_shop() == texts
+    (detail,) = audited("settings.shop")
+    assert detail == {
+        "name": ["", "Corner Shop"],
+        "address": ["", "1 High St"],
+        "signature": ["", "Thanks"],
+    }
+    (row,) = audit_queries.events(AuditFilter(kind="settings"))
+    assert row.action_label == "Shop details changed" and row.staff == "Admin"
+    assert "Corner Shop" in row.summary
+
+
+def test_only_a_manager_changes_the_mail_server_and_no_password_is_audited(
+    store: Store, clock: FakeClock, no_keyring: None
+) -> None:
+    boss, clerk = staffed(store, clock)
+    typed = mail_settings.parse(
+        host="smtp.example.com", port="587", security="starttls", sender="shop@example.com"
+    )
+
+    with pytest.raises(NotAllowed, match="manager role"):
+        clerk.save_mail_settings(typed, password="s3cret-mail")
+    assert mail_settings.load() == mail_settings.MailSettings()
+
+    said = boss.save_mail_settings(typed, password="s3cret-mail")
+
+    assert "saved in the store" in said
+    assert mail_settings.load(with_password=True).password == "s3cret-mail"
+    boss.save_mail_settings(typed, password="")  # forget it
+    first, second = audited("settings.mail")
+    assert first["host"] == ["", "smtp.example.com"] and first["new_password"] is True
+    assert second == {"password_forgotten": True}
+    every_detail = " ".join(d for (d,) in AuditEvent.select(AuditEvent.detail).tuples())
+    assert "s3cret" not in every_detail
+    shown = [row.summary for row in audit_queries.events(AuditFilter(kind="settings"))]
+    assert "s3cret" not in " ".join(shown)
+    assert any("smtp.example.com" in text for text in shown)
 
 
 # ------------------------------------------------------------------ audit labels

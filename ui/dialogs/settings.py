@@ -391,8 +391,9 @@ class SettingsDialog(QDialog):
         if self.forget_box.isChecked() and password is None:
             password = ""
         try:
-            shop_settings.save_shop(shop)
-            mail_settings.save(mail, password=password)
+            # Through the controller: managers only, and audited.
+            self.ctx.controller.save_shop_settings(shop)
+            self.ctx.controller.save_mail_settings(mail, password=password)
         except UserError as error:
             self.show_error(error)
             return
