@@ -1385,7 +1385,7 @@ def backup_command(args: argparse.Namespace, session: Session, out: Output) -> i
     session.auto_backup = False
     backups.sqlite_file(session.location)  # a PostgreSQL store: pg_dump, before connecting
     store = session.store
-    made = backups.make_backup(store) if target is None else backups.backup_to(store, target)
+    made = session.controller.back_up(target)
     orders = Order.select().count()
     if out.as_json:
         out.document(
@@ -1408,8 +1408,23 @@ def backup_command(args: argparse.Namespace, session: Session, out: Output) -> i
 def restore_command(args: argparse.Namespace, session: Session, out: Output) -> int:
     source = Path(args.path).expanduser()
     session.auto_backup = False
-    done = backups.restore_file(session.location, source)
-    store = session.store  # opening it upgrades an older backup's schema
+    path = backups.sqlite_file(session.location)
+    try:
+        # A store that opens says who may restore it (managers), and is restored while
+        # open, like the desk does it.
+        controller = session.controller if path.is_file() and path.stat().st_size else None
+    except StoreError:
+        controller = None  # damaged or not a store: no account in it can be read
+    if controller is not None:
+        done = controller.restore_backup(source)
+        store = session.store
+    else:
+        # Nothing to ask (a new place, or a file that cannot be opened: it is set aside).
+        done = backups.restore_file(session.location, source)
+        store = session.store  # opening it upgrades an older backup's schema
+        restorer = Controller(store)  # its first manager: the audit names who ran it
+        named = session.staff_name.strip() if session.staff_name else ""
+        restorer.record_restore(done, by=named or "the command line")
     findings = run_checks()
     if out.as_json:
         out.document(
@@ -1447,10 +1462,10 @@ def restore_command(args: argparse.Namespace, session: Session, out: Output) -> 
 def backups_command(args: argparse.Namespace, session: Session, out: Output) -> int:
     keep = backups.parse_keep(args.keep) if args.keep is not None else None
     session.auto_backup = False
+    session.writes = keep is not None
     path = backups.sqlite_file(session.location)
     if keep is not None:
-        session.store  # noqa: B018 - the setting lives in the store
-        backups.set_keep_count(keep)
+        session.controller.set_backup_keep(keep)  # managers only; the setting is in the store
         backups.prune(path, keep=keep)
     folder = backups.backups_folder()
     found = backups.list_backups(path)
@@ -1682,7 +1697,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     sub = command(
-        commands, "backup", backup_command, "copy the store (SQLite) to the backups folder or PATH"
+        commands,
+        "backup",
+        backup_command,
+        "copy the store (SQLite) to the backups folder or PATH",
+        writes=True,  # audited: the log names who made it
     )
     sub.add_argument(
         "path",
@@ -1695,6 +1714,7 @@ def build_parser() -> argparse.ArgumentParser:
         "restore",
         restore_command,
         "replace the store with a checked backup (the store as it was is backed up first)",
+        writes=True,
     )
     sub.add_argument("path", metavar="PATH", help="the backup file ('backups' lists them)")
     sub = command(commands, "backups", backups_command, "list the store's backups, newest first")

@@ -18,18 +18,21 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from peewee import JOIN, Case, IntegrityError, fn
 
-from app import eta, mail_settings, purchasing, shop_settings
+from app import backups, eta, mail_settings, purchasing, shop_settings
 from app import staff as accounts
+from app.backups import Backup, Progress, Restored
 from app.barcodes import normalize_barcode, parse_scan, split_multiplier
 from app.clock import Clock, to_local, utcnow
 from app.errors import (
     NotAllowed,
     NotFound,
     ShortageDecisionNeeded,
+    StoreError,
     UnknownCode,
     UserError,
 )
@@ -2620,10 +2623,10 @@ class Controller:
                 field="password",
             )
 
-    # ---------------------------------------------------------------- settings
+    # ------------------------------------------------------- settings and backups
     #
-    # The shop's texts and the mail server are settings (managers only); each save is
-    # audited with what changed, never a password.
+    # The shop's texts, the mail server and how many backups are kept are settings
+    # (managers only); each save is audited with what changed, never a password.
 
     def save_shop_settings(self, texts: ShopTexts) -> None:
         """Save the shop's texts (already ``shop_settings.parse_shop``-checked)."""
@@ -2666,6 +2669,93 @@ class Controller:
 
         self._write(work)
         return mail_settings.password_storage_description()
+
+    def set_backup_keep(self, count: int | str) -> int:
+        """Keep the newest ``count`` backups of this store from the next backup on (the
+        ``backup_keep`` setting); returns the count.
+
+        Raises:
+            UserError: not a whole number from 1 to 1000.
+        """
+        self._require("settings")
+        keep = backups.parse_keep(count)
+
+        def work() -> None:
+            old = backups.keep_count()
+            backups.set_keep_count(keep)
+            if old != keep:
+                self._audit("settings.backup_keep", "settings", None, old=old, new=keep)
+
+        self._write(work)
+        return keep
+
+    def back_up(self, target: Path | None = None, *, progress: Progress | None = None) -> Backup:
+        """Back the store up now: into the backups folder (``target`` ``None``, rotated
+        with the automatic ones) or to the file ``target``; audited.
+
+        Raises:
+            StoreError: as ``backups.make_backup`` and ``backups.backup_to``.
+        """
+        self._require("backup")
+        if target is None:
+            made = backups.make_backup(self.store, progress=progress)
+        else:
+            made = backups.backup_to(self.store, target, progress=progress)
+        try:
+            self._write(
+                lambda: self._audit(
+                    "backup.make", "store", None, path=str(made.path), size=made.size
+                )
+            )
+        except UserError as error:
+            raise StoreError(
+                f"The backup was made at {made.path}, but it could not be written into the "
+                f"audit log: {error}"
+            ) from error
+        return made
+
+    def restore_backup(
+        self, source: Path, *, progress: Progress | None = None, now: datetime | None = None
+    ) -> Restored:
+        """Replace everything in the store with a checked backup (``backups.restore_into``:
+        the store as it was is backed up first); the restore is audited in the restored
+        store.
+
+        The restored store may not know the acting staff member, or give them another
+        role: from now on this controller acts as their account there (the same name), or
+        else as its first manager.
+
+        Raises:
+            NotAllowed: not a manager.
+            StoreError: as ``backups.restore_into``; the store is as it was.
+        """
+        self._require("restore")
+        me = self._staff(self.staff_id).name
+        done = backups.restore_into(self.store, source, now=now, progress=progress)
+        again = accounts.find_staff(me)
+        self.staff_id = int(again.id) if again is not None else self._default_staff()
+        self.role = self._role_of(self.staff_id)
+        self._write(lambda: self._audit_restore(done, by=me))
+        return done
+
+    def record_restore(self, done: Restored, *, by: str) -> None:
+        """Audit a restore made before any store could be opened (a damaged store
+        replaced from the command line), once the restored store is open; ``by`` names
+        who ran it, as they may have no account there."""
+        self._require("restore")
+        self._write(lambda: self._audit_restore(done, by=by))
+
+    def _audit_restore(self, done: Restored, *, by: str) -> None:
+        self._audit(
+            "backup.restore",
+            "store",
+            None,
+            source=str(done.source.path),
+            taken_at=done.source.taken_at.isoformat(timespec="seconds"),
+            safety=str(done.safety.path) if done.safety else None,
+            set_aside=str(done.set_aside) if done.set_aside else None,
+            by=by,
+        )
 
     # ---------------------------------------------------------------- helpers
 

@@ -12,7 +12,10 @@ Roles:
   barcodes (linking an unknown code met while receiving), purchase orders and suppliers,
   and shipping (packing a parcel is stock-room work too).
 * ``manager`` - everything, and alone: stock adjustments (they change the count without
-  goods moving), cancelling other people's orders, queue priorities, settings and staff.
+  goods moving), cancelling other people's orders, queue priorities, settings (how many
+  backups are kept among them), restoring a backup, and staff.
+
+Anyone may back the store up.
 
 Passwords are hashed with scrypt (memory-hard) into a self-describing string
 ``scrypt$n$r$p$salt$hash`` (base64), so the cost can be raised later without breaking the
@@ -79,7 +82,8 @@ _STOCK_ROOM = (WAREHOUSE, MANAGER)
 
 #: Controller action -> who may do it. Keys are the controller's method names, plus a few
 #: actions that are not one method: ``cancel_any_line`` (a line of an order someone else
-#: placed), ``settings`` (shop texts, mail server), ``manage_staff``.
+#: placed), ``settings`` (shop texts, mail server, backups kept), ``backup``, ``restore``,
+#: ``manage_staff``.
 PERMISSIONS: dict[str, Permission] = {
     # The counter.
     "preview_order": _rule("Taking orders needs", *_COUNTER),
@@ -90,6 +94,8 @@ PERMISSIONS: dict[str, Permission] = {
     "mark_message_told": _rule("Recording that a customer was told needs", *_COUNTER),
     "resend_message": _rule("Resending customer messages needs", *_COUNTER),
     "ship_order": _rule("Shipping orders needs", *_ANYONE),
+    # A copy changes nothing and protects everyone's work.
+    "backup": _rule("Backing up the store needs", *_ANYONE),
     # The stock room.
     "receive": _rule("Receiving goods needs", *_STOCK_ROOM),
     "add_product": _rule("Adding products needs", *_STOCK_ROOM),
@@ -102,6 +108,8 @@ PERMISSIONS: dict[str, Permission] = {
     "cancel_any_line": _rule("Cancelling lines of orders someone else placed needs", MANAGER),
     "set_priority": _rule("Changing queue priorities needs", MANAGER),
     "settings": _rule("Changing the settings needs", MANAGER),
+    # Replaces everything in the store, other stations' work since the backup included.
+    "restore": _rule("Restoring the store from a backup needs", MANAGER),
     "manage_staff": _rule("Managing staff accounts needs", MANAGER),
 }
 

@@ -22,13 +22,13 @@ from keyring.backends import fail
 from peewee import SqliteDatabase
 
 import app
-from app import audit_queries, eta, mail_settings, shop_settings
+from app import audit_queries, backups, eta, mail_settings, shop_settings
 from app.audit_queries import AuditFilter
 from app.check import run_checks
 from app.controller import Controller, Decision, OrderItem
 from app.errors import NotAllowed, StoreError
 from app.importing.rows import ImportRow
-from app.models import AuditEvent, OrderLine
+from app.models import AuditEvent, Customer, OrderLine
 from app.store import Store, _bind, open_store
 from tests.conftest import PG_ENV, FakeClock, reset_postgres
 
@@ -303,6 +303,110 @@ def test_only_a_manager_changes_the_mail_server_and_no_password_is_audited(
     assert any("smtp.example.com" in text for text in shown)
 
 
+# ------------------------------------------------------------------ backups under roles
+
+
+def test_a_manual_backup_is_audited_and_anyone_may_make_one(
+    sqlite_store: Store, clock: FakeClock
+) -> None:
+    boss, clerk = staffed(sqlite_store, clock)
+
+    made = clerk.back_up()
+
+    (detail,) = audited("backup.make")
+    assert detail == {"path": str(made.path), "size": made.size}
+    (row,) = audit_queries.events(AuditFilter(kind="backup"))
+    assert row.staff == "Cleo" and row.action_label == "Backup made"
+
+
+def test_only_a_manager_restores_and_the_restore_is_audited_in_the_restored_store(
+    sqlite_store: Store, clock: FakeClock
+) -> None:
+    boss, clerk = staffed(sqlite_store, clock)
+    saved = boss.back_up()
+    boss.add_customer(name="Bob")  # work done after the backup
+    late = boss.add_staff("Max", "manager", PASSWORD)  # an account the backup does not know
+    with_max = boss.back_up()
+
+    with pytest.raises(NotAllowed, match="Restoring the store from a backup needs the manager"):
+        clerk.restore_backup(saved.path)
+    assert Customer.select().count() == 1
+
+    done = boss.restore_backup(saved.path)
+
+    assert Customer.select().count() == 0
+    assert done.safety is not None
+    (detail,) = audited("backup.restore")  # in the restored store, whose log had none
+    assert detail["source"] == str(saved.path) and detail["by"] == "Admin"
+    assert detail["safety"] == str(done.safety.path)
+    assert run_checks() == []
+    (row,) = audit_queries.events(AuditFilter(kind="backup.restore"))
+    assert row.staff == "Admin" and row.action_label == "Store restored"
+    assert row.summary.startswith(f"From {saved.path} (taken ")
+
+    # Max restores a backup from before his account: he acts as its first manager.
+    boss.restore_backup(with_max.path)
+    maxi = Controller(sqlite_store, staff_id=int(late.id), clock=clock)
+    maxi.restore_backup(saved.path)
+    assert maxi.staff_id == boss.staff_id and maxi.role == "manager"
+    assert audited("backup.restore")[-1]["by"] == "Max"
+    maxi.add_customer(name="Zoe")  # and can go on working
+    assert run_checks() == []
+
+
+def test_backups_kept_is_a_manager_setting_from_the_command_line_and_the_controller(
+    sqlite_store: Store, clock: FakeClock, cli_run: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    boss, clerk = staffed(sqlite_store, clock)
+    db = str(sqlite_store.path)
+
+    with pytest.raises(NotAllowed, match="manager role"):
+        clerk.set_backup_keep(3)
+    assert boss.set_backup_keep("3") == 3
+    assert backups.keep_count() == 3
+    assert audited("settings.backup_keep") == [{"old": 10, "new": 3}]
+
+    monkeypatch.setenv("BACKORDER_DESK_PASSWORD", PASSWORD)
+    refused = cli_run("backups", "--keep", "5", "--db", db, "--staff", "Cleo")
+    assert refused.code == 2 and "manager role" in refused.err
+    needs_who = cli_run("backups", "--keep", "5", "--db", db)
+    assert needs_who.code == 2 and "--staff" in needs_who.err
+    listed = cli_run("backups", "--db", db)  # only looking needs nobody
+    assert listed.code == 0, listed.err
+    ran = cli_run("backups", "--keep", "5", "--db", db, "--staff", "Admin")
+    assert ran.code == 0, ran.err
+    bound = open_store(db)
+    try:
+        assert backups.keep_count() == 5
+        assert audited("settings.backup_keep")[-1] == {"old": 3, "new": 5}
+    finally:
+        bound.close()
+
+
+def test_restore_from_the_command_line_is_for_managers_and_audited(
+    sqlite_store: Store, clock: FakeClock, cli_run: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    boss, _clerk = staffed(sqlite_store, clock)
+    db = str(sqlite_store.path)
+    saved = boss.back_up()
+    boss.add_customer(name="Bob")
+    monkeypatch.setenv("BACKORDER_DESK_PASSWORD", PASSWORD)
+
+    refused = cli_run("restore", str(saved.path), "--db", db, "--staff", "Cleo")
+    assert refused.code == 2 and "needs the manager role" in refused.err
+    made = cli_run("backup", "--db", db, "--staff", "Cleo")
+    assert made.code == 0, made.err
+    ran = cli_run("restore", str(saved.path), "--db", db, "--staff", "Admin")
+    assert ran.code == 0, ran.err
+
+    bound = open_store(db)
+    try:
+        assert Customer.select().count() == 0
+        assert audited("backup.restore")[-1]["by"] == "Admin"
+    finally:
+        bound.close()
+
+
 # ------------------------------------------------------------------ audit labels
 
 
@@ -367,8 +471,10 @@ def test_every_audit_action_the_engine_writes_has_a_label_and_a_kind() -> None:
         "product.import",
         "import.products",
         "message.told",
+        "settings.mail",
+        "backup.restore",
     } <= found
-    assert len(found) >= 30
+    assert len(found) >= 35
     # Passed through by the helpers that take the action as a parameter.
     assert unresolved <= {"action"}
     unlabelled = sorted(a for a in found if a not in audit_queries.ACTION_LABELS)

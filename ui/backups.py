@@ -194,13 +194,12 @@ class DeskBackups(QObject):
         (named by the time it is taken); any other name is exactly that file."""
         if self.busy or not self._sqlite_or_explain():
             return
-        store = self.ctx.store
+        controller = self.ctx.controller
         rotated = path.expanduser().resolve() == self.suggested_path().resolve()
 
         def work(progress: Progress) -> Backup:
-            if rotated:
-                return backups.make_backup(store, progress=progress)
-            return backups.backup_to(store, path, progress=progress)
+            # Through the controller, so the audit log records who made it.
+            return controller.back_up(None if rotated else path, progress=progress)
 
         self._run("Backing up the store…", work, self._backed_up)
 
@@ -265,15 +264,19 @@ class DeskBackups(QObject):
         box.open()
 
     def _restore(self, path: Path) -> None:
-        store = self.ctx.store
+        controller = self.ctx.controller
 
         def work(progress: Progress) -> Restored:
-            return backups.restore_into(store, path, progress=progress)
+            # Managers only, and audited in the restored store.
+            return controller.restore_backup(path, progress=progress)
 
         self._run("Restoring the backup…", work, self._restored)
 
     def _restored(self, result: object) -> None:
         assert isinstance(result, Restored)
+        # The restored store may know the signed-in person under another role (or not at
+        # all: the controller then acts as its first manager); the windows follow.
+        self.ctx.staff_changed.emit()
         self.ctx.notify_changed()
         kept = (
             f"The store as it was is backed up at {result.safety.path}."

@@ -400,6 +400,7 @@ class MainWindow(QMainWindow):
             (self.settings_action, "settings"),
             (self.staff_action, "manage_staff"),
             (self.import_action, "adjust_stock"),  # it sets stock counts
+            (self.backups.restore_action, "restore"),
         ):
             # Greyed with the role it needs in the tooltip.
             permit(action, self.ctx, permission)
