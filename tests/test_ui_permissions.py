@@ -15,7 +15,8 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from app import shop_settings
+from app import backups, shop_settings
+from app.audit_queries import AuditFilter, events
 from app.controller import Controller, Decision, OrderItem
 from app.models import OrderLine
 from app.store import Store
@@ -281,7 +282,7 @@ def test_settings_are_read_only_for_a_clerk_and_editable_for_a_manager(
     assert greyed_for(dialog.save_button, SETTINGS)
     assert not dialog.test_button.isEnabled()
     assert dialog.name_edit.isReadOnly() and dialog.host_edit.isReadOnly()
-    assert not dialog.security_box.isEnabled()
+    assert not dialog.security_box.isEnabled() and not dialog.keep_spin.isEnabled()
     assert dialog.error_label.isVisible() and dialog.error_label.text() == SETTINGS
     assert dialog.windowTitle() == "Settings (read only)"
     qtbot.keyClicks(dialog.name_edit, " Ltd")
@@ -297,8 +298,19 @@ def test_settings_are_read_only_for_a_clerk_and_editable_for_a_manager(
     assert not dialog.error_label.isVisible()
     dialog.name_edit.clear()
     qtbot.keyClicks(dialog.name_edit, "Hinge & Co")
+    # Backups to keep: its own tab, typed like any number.
+    assert backups.keep_count() == backups.DEFAULT_KEEP
+    dialog.tabs.setCurrentWidget(dialog.backup_page)
+    assert dialog.keep_spin.isEnabled() and dialog.keep_spin.maximum() == 365
+    dialog.keep_spin.selectAll()
+    qtbot.keyClicks(dialog.keep_spin, "30")
+    save_shot(dialog, tmp_path, "settings-backups", settle=2)
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert not dialog.isVisible()
     assert shop_settings.load_shop().name == "Hinge & Co"
+    assert backups.keep_count() == 30
+    (event,) = events(AuditFilter(kind="settings.backup_keep"))
+    assert (event.staff, event.summary) == ("Admin", "Keep the newest 10 → 30 backups")
 
 
 def test_the_receiving_station_greys_its_scan_field_for_a_clerk(

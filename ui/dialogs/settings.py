@@ -1,14 +1,17 @@
-"""Edit › Settings…: the shop's texts for customer messages, and the mail server.
+"""Edit › Settings…: the shop's texts for customer messages, the mail server, backups.
 
-Two tabs. **Shop**: name, address, phone and signature, which every message prints
+Three tabs. **Shop**: name, address, phone and signature, which every message prints
 (``app.shop_settings``). **E-mail**: the SMTP server, port, security (none, STARTTLS,
 SSL), user, password and sender (``app.mail_settings``); the tab says where the password
 is kept (``password_storage_description``: the system keyring where this computer has
-one). "Send test message" sends one e-mail with the settings as typed, off the GUI thread,
-and shows the outcome, or the server's words, next to the button.
+one). **Backups**: how many automatic backups of the store are kept (``app.backups``).
+Saving goes through the controller (managers only, audited); for anyone else the dialog
+is read-only and says which role may change it. "Send test message" sends one e-mail
+with the settings as typed, off the GUI thread, and shows the outcome, or the server's
+words, next to the button.
 
 Every problem is shown in red under its field (the tab holding it comes to the front);
-nothing is saved until both tabs are acceptable. Settings live in the store, so every desk
+nothing is saved until every tab is acceptable. Settings live in the store, so every desk
 that opens it sends the same way (the password too, where there is no keyring).
 """
 
@@ -30,12 +33,13 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSizePolicy,
+    QSpinBox,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from app import mail_settings, mailer, shop_settings
+from app import backups, mail_settings, mailer, shop_settings
 from app.errors import UserError
 from app.mail_settings import DEFAULT_PORTS, MailSettings
 from ui import theme
@@ -43,6 +47,9 @@ from ui.context import DeskContext
 from ui.dialogs.customer_editor import FieldMessage
 from ui.permissions import explain_in, permit
 from ui.worker import Progress, run_in_background
+
+#: The "Backups to keep" box offers up to this many (a year of daily backups).
+KEEP_MOST = 365
 
 #: How a field looks while the signed-in role may only read the settings.
 READ_ONLY = "background: palette(window);"
@@ -55,7 +62,7 @@ SECURITY_LABELS = (
 
 
 class SettingsDialog(QDialog):
-    """The settings form; ``accept()`` only after both tabs were saved.
+    """The settings form; ``accept()`` only after every tab was saved.
 
     Signals:
         test_finished(bool, str): a test message went out (True) or not, and the words shown.
@@ -202,10 +209,49 @@ class SettingsDialog(QDialog):
         mail_layout.addLayout(mail_form)
         mail_layout.addStretch(1)
 
+        # ---- Backups tab
+        kept = backups.keep_count()
+        self.keep_spin = QSpinBox()
+        self.keep_spin.setObjectName("backup_keep")
+        # Never below what is kept already (the command line allows more): opening and
+        # saving the dialog must not quietly drop backups.
+        self.keep_spin.setRange(1, max(KEEP_MOST, kept))
+        self.keep_spin.setValue(kept)
+        self.keep_spin.setToolTip(
+            "How many automatic backups of this store are kept; older ones are deleted at "
+            "the next backup"
+        )
+        self.keep_spin.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        backup_form = QFormLayout()
+        self._row(backup_form, "Backups to &keep:", self.keep_spin, "keep")
+        if ctx.store.is_sqlite:
+            where = (
+                "The desk backs this store up when it starts and daily while it runs, into "
+                f"{backups.backups_folder()}, and keeps the newest ones. File › Back up now… "
+                "makes one at any time."
+            )
+        else:
+            where = (
+                "This store is a PostgreSQL database: the desk makes no backups of it; back "
+                "it up with the server's own tools (pg_dump)."
+            )
+        backup_hint = QLabel(where)
+        backup_hint.setObjectName("backup_hint")
+        backup_hint.setWordWrap(True)
+        backup_hint.setStyleSheet(theme.muted_style())
+        backup_hint.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        backup_page = QWidget()
+        backup_layout = QVBoxLayout(backup_page)
+        backup_layout.addLayout(backup_form)
+        backup_layout.addWidget(backup_hint)
+        backup_layout.addStretch(1)
+
         self.tabs = QTabWidget()
         self.tabs.addTab(shop_page, "Sho&p")
         self.tabs.addTab(mail_page, "&E-mail")
+        self.tabs.addTab(backup_page, "&Backups")
         self.shop_page, self.mail_page = shop_page, mail_page
+        self.backup_page = backup_page
 
         self.error_label = FieldMessage()
         self.error_label.setObjectName("error")
@@ -213,7 +259,7 @@ class SettingsDialog(QDialog):
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
         self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
-        self.save_button.setToolTip("Save both tabs (Enter)")
+        self.save_button.setToolTip("Save every tab (Enter)")
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -254,7 +300,7 @@ class SettingsDialog(QDialog):
             edit.setReadOnly(not allowed)
             # The window's colour behind read-only text, so it does not look typeable.
             edit.setStyleSheet("" if allowed else f"{type(edit).__name__} {{ {READ_ONLY} }}")
-        for widget in (self.security_box, self.forget_box):
+        for widget in (self.security_box, self.forget_box, self.keep_spin):
             widget.setEnabled(allowed)
         explain_in(self.error_label, allowed, "settings")
         if allowed:
@@ -345,9 +391,12 @@ class SettingsDialog(QDialog):
         message.show_message(str(error))
         self.fit_height()
         field = self.fields[error.field or ""]
-        self.tabs.setCurrentWidget(
-            self.shop_page if self.shop_page.isAncestorOf(field) else self.mail_page
+        page = next(
+            page
+            for page in (self.shop_page, self.mail_page, self.backup_page)
+            if page.isAncestorOf(field)
         )
+        self.tabs.setCurrentWidget(page)
         field.setFocus()
 
     def typed_mail(self) -> MailSettings:
@@ -364,7 +413,7 @@ class SettingsDialog(QDialog):
         )
 
     def save(self) -> None:
-        """Check both tabs; save and close only when both are acceptable."""
+        """Check every tab; save and close only when all are acceptable."""
         self._clear_messages()
         problems: list[UserError] = []
         shop: shop_settings.ShopTexts | None = None
@@ -390,10 +439,14 @@ class SettingsDialog(QDialog):
         password: str | None = self.password_edit.text() or None
         if self.forget_box.isChecked() and password is None:
             password = ""
+        controller = self.ctx.controller
         try:
-            # Through the controller: managers only, and audited.
-            self.ctx.controller.save_shop_settings(shop)
-            self.ctx.controller.save_mail_settings(mail, password=password)
+            # Through the controller: managers only, and audited. Not one transaction:
+            # the mail password goes to the keyring first, which must not hold the store
+            # locked; every value was checked above, so only the store itself can fail.
+            controller.save_shop_settings(shop)
+            controller.save_mail_settings(mail, password=password)
+            controller.set_backup_keep(self.keep_spin.value())
         except UserError as error:
             self.show_error(error)
             return
