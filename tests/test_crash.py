@@ -3,15 +3,19 @@ none of it, and the store it leaves behind opens and passes ``check``.
 
 A child process commits a big receipt (2,000 lines, several thousand units that serve a
 queue of thousands of waiting lines) and is killed at a random moment of it, many times
-over: the delays are spread across the receipt's own duration, measured first with a
-receipt that is let through. After each kill the store is opened afresh (SQLite recovers
-its WAL; PostgreSQL has rolled back the dead connection's transaction) and must pass
-``check`` and hold either the whole receipt or nothing of it. The same for a child placing
+over: the delays are spread over one and a half times the receipt's own duration,
+measured first with a receipt that is let through, so some kills land before the commit
+and some after it. One kill lands in the middle of the receipt and one right after the
+child reports the commit, so both outcomes are always among the kills. After each kill
+the store is opened afresh (SQLite recovers its WAL; PostgreSQL has rolled back the dead
+connection's transaction) and must pass ``check`` and hold either the whole receipt or
+nothing of it. The same for a child placing
 hundreds of orders one after another: every order is there with all its lines, or not at
 all, and the orders that are there are the first ones the child placed.
 
 On SQLite (WAL, ``synchronous=FULL``) and on PostgreSQL. ``BACKORDER_DESK_CRASH_KILLS``
-(default 25) sets the number of kills per receipt test; the order test uses a third of it.
+(default 25, at least 2) sets the number of kills per receipt test; the order test uses a
+third of it.
 """
 
 from __future__ import annotations
@@ -53,6 +57,10 @@ WAITING_CUSTOMERS = 3
 ORDERS_PER_CHILD = 300
 #: Guards against a hung child or server: far above any healthy run.
 GUARD_S = 300
+#: Kill moments are spread over this many times the measured duration of the work.
+SPREAD = 1.5
+#: ``run_child``'s kill moment for "as soon as the child reports that it committed".
+AFTER_COMMIT = -1.0
 
 
 def kills() -> int:
@@ -123,8 +131,9 @@ class Run:
 
 def run_child(location: str, target: Any, args: tuple[Any, ...], kill_after: float | None) -> Run:
     """Start a child, let it open the store, then let it work and kill it (SIGKILL)
-    ``kill_after`` seconds later; ``None`` lets it finish. Returns once the child is gone
-    and, on PostgreSQL, the server has ended its session (so its transaction is settled)."""
+    ``kill_after`` seconds later; ``None`` lets it finish, ``AFTER_COMMIT`` kills it as soon
+    as it reports its work committed. Returns once the child is gone and, on PostgreSQL,
+    the server has ended its session (so its transaction is settled)."""
     # Forked from a server that has imported the program already: a child starts in
     # milliseconds instead of a fresh interpreter's half second, and no connection of
     # this process is inherited (the server never opened one).
@@ -142,6 +151,15 @@ def run_child(location: str, target: Any, args: tuple[Any, ...], kill_after: flo
         kind, seconds = message(reader, child)
         child.join()
         assert kind == "done" and child.exitcode == 0
+        return Run(finished=True, seconds=seconds)
+    if kill_after == AFTER_COMMIT:
+        kind, seconds = message(reader, child)
+        assert kind == "done"
+        child.kill()  # before it closes the store: the commit alone must have made it last
+        child.join()
+        reader.close()
+        if server_pid is not None:
+            session_gone(location, server_pid)
         return Run(finished=True, seconds=seconds)
     time.sleep(kill_after)  # the moment of the crash, not a wait for a result
     child.kill()
@@ -302,15 +320,23 @@ def test_a_receipt_killed_at_any_moment_is_all_there_or_not_at_all(store_locatio
     products, customers = prepare(store_location)
     outcomes: list[str] = []
     duration = 0.0
-    for attempt in range(kills() + 1):
+    last = max(kills(), 2)
+    for attempt in range(last + 1):
         items = [(pid, rng.randint(1, 3)) for pid in products]
         units = sum(qty for _pid, qty in items)
         note = f"crash receipt {attempt}"
         with opened(store_location) as store:
             fill_queue(Controller(store), products, customers[0], at_least=3)
             before = snapshot()
-        # The first receipt goes through: it measures how long a receipt takes.
-        kill_after = None if attempt == 0 else rng.uniform(0, duration)
+        kill_after: float | None
+        if attempt == 0:
+            kill_after = None  # the first receipt goes through: how long a receipt takes
+        elif attempt == 1:
+            kill_after = duration / 2  # the middle of the receipt
+        elif attempt == last:
+            kill_after = AFTER_COMMIT
+        else:
+            kill_after = rng.uniform(0, SPREAD * duration)
         run = run_child(store_location, receive_in_child, (items, note), kill_after)
         if run.seconds is not None:
             duration = run.seconds
@@ -346,13 +372,16 @@ def test_a_receipt_killed_at_any_moment_is_all_there_or_not_at_all(store_locatio
                 served = min(qty, waiting)  # nothing was available: the queue gets first pick
                 assert after.products[pid] == (on_hand + qty, reserved + served, waiting - served)
 
+    spread = outcomes[2:-1]
     print(
         f"\n{len(outcomes) - 1} kills across a {duration:.2f} s receipt of {PRODUCTS} lines: "
         f"{outcomes[1:].count('none')} left nothing, {outcomes[1:].count('whole')} the whole "
-        "receipt"
+        f"receipt (of the {len(spread)} at random moments: {spread.count('none')} nothing, "
+        f"{spread.count('whole')} whole)"
     )
-    # The kills did land inside the receipt, not only after it.
+    # The kills landed inside the receipt and after its commit: both outcomes were seen.
     assert outcomes[1:].count("none") >= 1
+    assert outcomes[1:].count("whole") >= 1
 
 
 @pytest.mark.slow
