@@ -27,6 +27,7 @@ from __future__ import annotations
 import functools
 import html
 import json
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -192,6 +193,7 @@ def reload_templates() -> None:
     """Forget the templates read so far, so edited files are used from now on."""
     _template.cache_clear()
     _html_template.cache_clear()
+    _with_store_texts.cache_clear()
 
 
 def check_templates() -> None:
@@ -199,6 +201,32 @@ def check_templates() -> None:
     for event in EVENTS:
         _template(event)
         _html_template(event)
+
+
+@functools.lru_cache(maxsize=64)
+def _with_store_texts(event: str, texts: StoreTexts) -> Template:
+    """The event's plain-text template with the shop's texts filled in and the
+    per-message fields (customer name, reason, lines) still to fill.
+
+    Exactly what one substitution of everything would give: the shop's texts are
+    escaped (``$`` -> ``$$``) for the second pass, and the template's own ``$$`` is kept.
+    """
+    shop = {
+        "store_name": texts.store_name,
+        "store_address": texts.address.strip(),
+        "store_phone": texts.phone.strip(),
+        "signature": texts.signature,
+        "store_contact": "\n".join(texts.contact_lines),
+    }
+
+    def fill(match: re.Match[str]) -> str:
+        name = match.group("named") or match.group("braced")
+        if name in shop:
+            return shop[name].replace("$", "$$")
+        return match.group(0)
+
+    template = _template(event)
+    return Template(template.pattern.sub(fill, template.template))
 
 
 def render(
@@ -212,17 +240,13 @@ def render(
     """Subject and plain-text body of one message (``texts``: already read, when
     rendering many)."""
     texts = texts or store_texts()
-    # One substitution for subject and body (this runs for every order that waits); the
-    # values a subject line may hold (store name, customer name, reason) are one line.
-    filled = _template(event).safe_substitute(
-        store_name=texts.store_name,
+    # One substitution for subject and body (this runs for every order that waits, and
+    # for every customer a big delivery serves); the shop's own texts are already in.
+    # The values a subject line may hold (store name, customer name, reason) are one line.
+    filled = _with_store_texts(event, texts).safe_substitute(
         customer_name=customer_name,
         reason=reason or "not given",
-        store_address=texts.address.strip(),
-        store_phone=texts.phone.strip(),
         lines="\n".join([line.render(event) for line in lines]),
-        signature=texts.signature,
-        store_contact="\n".join(texts.contact_lines),
     )
     head, _, body = filled.partition("\n\n")
     # A subject is one header line: a line break in a setting must not split it.

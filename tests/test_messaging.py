@@ -194,3 +194,26 @@ def test_a_broken_or_missing_template_is_a_clear_error(store: Store, template_fo
 
 def test_the_shipped_templates_are_all_there() -> None:
     messaging.check_templates()
+
+
+def test_dollar_signs_in_shop_texts_names_and_templates_come_out_as_typed(
+    store: Store, template_folder: Path
+) -> None:
+    # The shop's texts are filled in once per template and the rest per message: a "$"
+    # in a shop setting, a customer's name or the template itself must not be taken for
+    # a field, whatever the order of filling.
+    (template_folder / "ready.txt").write_text(
+        "Subject: $$5 off, $customer_name\n\n$store_name says: $lines\nCosts $$$store_phone\n",
+        encoding="utf-8",
+    )
+    messaging.reload_templates()
+    texts = messaging.StoreTexts(
+        store_name="Buck$ $customer_name Shop", signature="-", phone="$lines 12"
+    )
+
+    subject, body = messaging.render(
+        "ready", customer_name="Ann $store_name", lines=[], texts=texts
+    )
+
+    assert subject == "$5 off, Ann $store_name"
+    assert body == "Buck$ $customer_name Shop says: \nCosts $$lines 12\n"
