@@ -108,12 +108,13 @@ def _run(*command: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def tiny_disk(tmp_path: Path) -> Iterator[Path]:
-    """An 8 MB tmpfs mounted for this test (needs root; skipped with the reason if not)."""
+    """A 64 MB tmpfs mounted for this test (needs root; skipped with the reason if not);
+    room for the write-ahead log, which grows to ~40 MB before it is copied back."""
     mount_point = tmp_path / "tiny"
     mount_point.mkdir()
     if os.geteuid() != 0:
         pytest.skip("a real full disk needs a small tmpfs, and mounting one needs root")
-    mounted = _run("mount", "-t", "tmpfs", "-o", "size=8m,mode=0700", "tmpfs", str(mount_point))
+    mounted = _run("mount", "-t", "tmpfs", "-o", "size=64m,mode=0700", "tmpfs", str(mount_point))
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.strip()}")
     try:
