@@ -9,6 +9,7 @@ data and returns plain data, never widgets. Known problems (``UserError``) arriv
 
 from __future__ import annotations
 
+import contextlib
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -43,17 +44,29 @@ class Job(QRunnable):
 
     def run(self) -> None:
         try:
-            result = self.work(self.signals.progress.emit)
+            result = self.work(self._progress)
         except UserError as error:
-            self.signals.failed.emit(str(error))
+            self._tell(self.signals.failed, str(error))
         except Exception:
-            self.signals.failed.emit("Something went wrong:\n" + traceback.format_exc(limit=5))
+            self._tell(
+                self.signals.failed, "Something went wrong:\n" + traceback.format_exc(limit=5)
+            )
         else:
-            self.signals.done.emit(result)
+            self._tell(self.signals.done, result)
         finally:
             # Peewee keeps one connection per thread; release this pool thread's.
             if not database.is_closed():
                 database.close()
+
+    def _progress(self, done: int, total: int) -> None:
+        self._tell(self.signals.progress, done, total)
+
+    @staticmethod
+    def _tell(signal: Any, *args: Any) -> None:
+        # The window that asked may be gone (the desk closed mid-export): then nobody
+        # is left to tell, and Qt says so by raising here.
+        with contextlib.suppress(RuntimeError):
+            signal.emit(*args)
 
 
 def run_in_background(

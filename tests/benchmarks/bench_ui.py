@@ -36,7 +36,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QModelIndex, QSettings, QTimer  # noqa: E402
+from PySide6.QtCore import QModelIndex, QSettings, QThreadPool, QTimer  # noqa: E402
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QLineEdit  # noqa: E402
 
 from app.controller import Controller  # noqa: E402
@@ -219,6 +219,8 @@ def main(argv: list[str] | None = None) -> int:
     ms, window = timed(build_window)
     emit("Main window", "open", ms, note="all sections built")
     window.close()
+    # Background loads (the dashboard's) finish before the store closes, as in the desk.
+    QThreadPool.globalInstance().waitForDone()
     store.close()
     return 0
 
