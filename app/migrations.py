@@ -155,11 +155,14 @@ def _backfill(
     db.execute_sql('DROP TABLE "line_backfill"')
 
 
-def _v5_drop_staff_indexes(db: Database) -> None:
-    """Version 5: drop the indexes on "who did it" columns that nothing looks up by (an
-    order's, a line decision's, a movement's and a told message's staff member). Every
-    order wrote an entry into each, and each is one more page in every commit."""
+def _v5_drop_unused_indexes(db: Database) -> None:
+    """Version 5: drop the indexes nothing looks up by: the "who did it" columns (an
+    order's, a line decision's, a movement's and a told message's staff member) and an
+    order line's product (every look-up by product is of waiting lines, which
+    ``order_line_queue`` serves). Every order wrote entries into them, each one more page
+    in every commit (order placement is bound by its durable commits)."""
     for name in (
+        "order_line_product_id",
         "customer_order_staff_id",
         "order_line_decided_by_id",
         "stock_movement_staff_id",
@@ -173,7 +176,7 @@ STEPS: list[Callable[[Database], None]] = [
     _v2_order_status_indexes,
     _v3_serving_order_index,
     _v4_line_history,
-    _v5_drop_staff_indexes,
+    _v5_drop_unused_indexes,
 ]
 
 CURRENT_VERSION = 1 + len(STEPS)

@@ -129,7 +129,9 @@ class OrderLine(BaseModel):
 
     id = AutoField()
     order = ForeignKeyField(Order, backref="lines", on_delete="CASCADE")
-    product = ForeignKeyField(Product, backref="order_lines")
+    # Unindexed on its own: every look-up by product is of waiting lines, which the queue
+    # index below serves, and the index cost two random pages in every order's commit.
+    product = ForeignKeyField(Product, backref="order_lines", index=False)
     unit_price_cents = IntegerField()
     qty_ordered = IntegerField()
     qty_reserved = IntegerField(default=0)
