@@ -186,3 +186,12 @@ def test_unknown_actions_are_listed_in_words_without_secrets() -> None:
     assert summary == "Role clerk → manager; not active"
     assert audit_queries.action_label("staff.something_new") == "Staff something new"
     assert json.dumps(summary).find("scrypt") == -1
+
+
+def test_a_capped_count_stops_one_past_the_cap(controller: Controller, clock: FakeClock) -> None:
+    for n in range(6):
+        controller.add_product(sku=f"CAP-{n}", name=f"Cap {n}", price_cents=100)
+    found = AuditFilter(search="CAP-")
+    assert count_events(found) == 6
+    assert count_events(found, cap=3) == 4  # "more than 3"
+    assert count_events(found, cap=6) == 6  # all of them: the exact figure

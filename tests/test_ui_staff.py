@@ -12,7 +12,7 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from app import queries
+from app import audit_queries, queries
 from app.audit_queries import AuditFilter, AuditRow, count_events, events
 from app.controller import Controller, Decision, OrderItem
 from app.models import AuditEvent, Receipt, Staff
@@ -437,3 +437,34 @@ def test_an_open_receiving_station_scans_as_the_person_switched_to(
     qtbot.keyClick(station.scan, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: station.draft_id is not None)
     assert Receipt.get_by_id(station.draft_id).staff_id == wes
+
+
+def test_a_search_matching_many_events_says_more_than_and_still_scrolls_to_every_one(
+    qtbot: QtBot,
+    ctx: DeskContext,
+    controller: Controller,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    a_day_at_the_shop(controller, clock)
+    # The real cap is 10,000 events; a small one shows the same wording on a small store.
+    monkeypatch.setattr(audit_queries, "SEARCH_COUNT_CAP", 3)
+    log = open_log(qtbot, ctx)
+    log.model.page_size = 2
+    everyone = count_events()
+    log.apply_filter()
+    assert log.count_label.text() == f"{everyone} events"  # no search: the exact figure
+
+    wanted = events(AuditFilter(search="Admin"), limit=1000)
+    assert len(wanted) > 4
+    qtbot.keyClicks(log.search, "Admin")
+    qtbot.waitUntil(lambda: log.count_label.text() == "More than 3 events")
+    root = log.model.index(-1, -1)
+    while log.model.canFetchMore(root):
+        log.model.fetchMore(root)
+    assert shown(log) == wanted
+    assert log.count_label.text() == "More than 3 events"
+
+    log.search.setText("Found on the shelf")
+    log.apply_filter()
+    assert log.count_label.text() == "1 event"

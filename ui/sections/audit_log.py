@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from html import escape
 from typing import Any
 
-from PySide6.QtCore import QDate, Qt
+from PySide6.QtCore import QDate, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QAction, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -35,6 +35,7 @@ from app import audit_queries
 from app.audit_queries import ACTION_KINDS, AuditFilter, AuditRow
 from app.clock import to_local
 from app.errors import UserError
+from app.validation import search_text
 from ui import theme
 from ui.context import DeskContext
 from ui.paged_model import ROW_ROLE, Column, PagedTableModel
@@ -114,6 +115,36 @@ def _value_text(value: Any, *, most: int = 2000) -> str:
     return text if len(text) <= most else text[: most - 1] + "…"
 
 
+class _LogModel(PagedTableModel[AuditRow]):
+    """The paged model, for a count that may stop at ``audit_queries.SEARCH_COUNT_CAP``.
+
+    A capped count says only "more than N": past N rows the list goes on fetching for as
+    long as pages come back full, so every match can still be scrolled to.
+    """
+
+    _more = True
+
+    def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> bool:  # noqa: B008
+        if super().canFetchMore(parent):
+            return True
+        return not parent.isValid() and self._more and self.total > audit_queries.SEARCH_COUNT_CAP
+
+    def fetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> None:  # noqa: B008
+        before = self.rowCount()
+        super().fetchMore(parent)
+        if not parent.isValid():
+            self._more = self.rowCount() - before >= self.page_size
+
+    def reload(self) -> None:
+        super().reload()
+        self._more = self.rowCount() >= self.page_size
+
+    def refresh(self) -> None:
+        asked = max(self.rowCount(), self.page_size)
+        super().refresh()
+        self._more = self.rowCount() >= asked
+
+
 class AuditLogSection(Section):
     """Every change made to the store, by whom and when; filters, no edits."""
 
@@ -185,7 +216,7 @@ class AuditLogSection(Section):
         self.message.setStyleSheet(theme.error_style())
         self.message.hide()
 
-        self.model: PagedTableModel[AuditRow] = PagedTableModel(
+        self.model: PagedTableModel[AuditRow] = _LogModel(
             COLUMNS, fetch=self._fetch, count=self._count, page_size=200, default_sort="at"
         )
         self.model.descending = True
@@ -310,7 +341,11 @@ class AuditLogSection(Section):
 
     def _count(self) -> int:
         try:
-            return audit_queries.count_events(self.current_filter())
+            audit_filter = self.current_filter()
+            capped = bool(search_text(audit_filter.search))
+            return audit_queries.count_events(
+                audit_filter, cap=audit_queries.SEARCH_COUNT_CAP if capped else None
+            )
         except UserError:
             return 0
 
@@ -407,7 +442,15 @@ class AuditLogSection(Section):
 
     def _show_count(self) -> None:
         total = self.model.total
+        if total > audit_queries.SEARCH_COUNT_CAP and search_text(self.search.text()):
+            # The search's count stopped at the cap (see audit_queries.SEARCH_COUNT_CAP).
+            self.count_label.setText(f"More than {audit_queries.SEARCH_COUNT_CAP:,} events")
+            self.count_label.setToolTip(
+                "The search matches more events than are counted; narrow it to see how many"
+            )
+            return
         self.count_label.setText(f"{total:,} event{'s' if total != 1 else ''}")
+        self.count_label.setToolTip("")
 
     def _row_changed(self, _current: object, _previous: object) -> None:
         self._show_selected()
