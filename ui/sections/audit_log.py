@@ -251,12 +251,12 @@ class AuditLogSection(Section):
         searching.addWidget(self.search, 1)
         searching.addWidget(self.clear_button)
         filters = QHBoxLayout()
-        for label, box in (
+        for caption, box in (
             (staff_label, self.staff_box),
             (kind_label, self.kind_box),
             (period_label, self.period_box),
         ):
-            filters.addWidget(label)
+            filters.addWidget(caption)
             filters.addWidget(box)
             filters.addSpacing(self.fontMetrics().averageCharWidth())
         filters.addWidget(self.since_box)
