@@ -53,6 +53,7 @@ from app.store import Store, open_store
 from app.validation import (
     MAX_QTY,
     clean_text,
+    fold,
     format_cents,
     parse_date,
     parse_email,
@@ -312,7 +313,7 @@ class Session:
                 )
             return None
         name = self.staff_name.strip()
-        found = Staff.get_or_none(fn.LOWER(Staff.name) == name.lower(), Staff.active == True)  # noqa: E712
+        found = Staff.get_or_none(fn.LOWER(Staff.name) == fold(name), Staff.active == True)  # noqa: E712
         if found is None:
             known = [
                 str(row.name)

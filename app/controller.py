@@ -2499,7 +2499,7 @@ class Controller:
         def work() -> Staff:
             self._lock_managers()
             self._require_own_password()
-            taken = Staff.get_or_none(fn.LOWER(Staff.name) == clean.lower())
+            taken = Staff.get_or_none(fn.LOWER(Staff.name) == fold(clean))
             if taken is not None:
                 state = "" if taken.active else " (disabled)"
                 raise UserError(

@@ -39,7 +39,7 @@ from peewee import fn
 
 from app.errors import UserError
 from app.models import Staff
-from app.validation import clean_text
+from app.validation import clean_text, fold
 
 CLERK = "clerk"
 WAREHOUSE = "warehouse"
@@ -309,7 +309,7 @@ def staff_count_active() -> int:
 
 def find_staff(name: str, *, active_only: bool = True) -> Staff | None:
     """The account with this name (any case), or ``None``."""
-    query = Staff.select().where(fn.LOWER(Staff.name) == name.strip().lower())
+    query = Staff.select().where(fn.LOWER(Staff.name) == fold(name.strip()))
     if active_only:
         query = query.where(Staff.active == True)  # noqa: E712
     found: Staff | None = query.order_by(Staff.id).first()

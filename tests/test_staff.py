@@ -355,6 +355,19 @@ def test_anyone_changes_their_own_password_but_only_a_manager_anothers(
 # ----------------------------------------------------------------- sign-in
 
 
+@pytest.mark.parametrize("name", ["ΟΔΥΣΣΕΑΣ", "İLKAY"])
+def test_names_python_and_the_database_lower_differently_still_sign_in_and_stay_unique(
+    store: Store, clock: FakeClock, boss: Controller, name: str
+) -> None:
+    # A final capital sigma and a dotted capital I: Python's lower() and SQL's LOWER()
+    # disagree on them unless both sides fold one character at a time.
+    member_ = member(store, clock, name, "clerk")
+
+    assert accounts.sign_in(name, PASSWORD).id == member_.staff_id
+    with pytest.raises(UserError, match="already"):
+        boss.add_staff(name, "clerk", PASSWORD)
+
+
 def test_signing_in_says_the_same_for_a_wrong_name_and_a_wrong_password(
     store: Store, clock: FakeClock, boss: Controller
 ) -> None:
