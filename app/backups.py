@@ -285,7 +285,9 @@ def set_keep_count(count: int) -> None:
 
 def _valid_keep(value: object) -> int:
     text = str(value or "").strip()
-    return int(text) if text.isdigit() and 1 <= int(text) <= MAX_KEEP else DEFAULT_KEEP
+    # isascii: "²" is a digit to isdigit() but not to int(); the length keeps int() quick.
+    plain = text.isascii() and text.isdigit() and len(text) <= 6
+    return int(text) if plain and 1 <= int(text) <= MAX_KEEP else DEFAULT_KEEP
 
 
 def _stored_keep(conn: sqlite3.Connection) -> int:

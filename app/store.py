@@ -271,7 +271,9 @@ def busy_timeout_ms() -> int:
     """How long to wait for another program's lock: BUSY_TIMEOUT_MS unless the environment
     sets ``BACKORDER_DESK_BUSY_TIMEOUT_MS`` to a whole number of milliseconds."""
     text = os.environ.get(BUSY_TIMEOUT_ENV_VAR, "").strip()
-    return int(text) if text.isdigit() else BUSY_TIMEOUT_MS
+    # isascii: "²" is a digit to isdigit() but not to int(); nine digits is over a week.
+    plain = text.isascii() and text.isdigit() and len(text) <= 9
+    return int(text) if plain else BUSY_TIMEOUT_MS
 
 
 def _bind(store: Store) -> None:

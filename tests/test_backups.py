@@ -28,7 +28,7 @@ from app import backups, migrations
 from app.check import run_checks
 from app.controller import Controller, Decision, OrderItem
 from app.errors import DamagedStore, StoreError
-from app.models import Customer, Product
+from app.models import Customer, Product, Setting
 from app.queries import backorders, count_backorders
 from app.store import Store, open_store
 from tests.conftest import Ran
@@ -779,3 +779,15 @@ def test_a_backup_with_another_page_size_is_restored_into_the_live_store(
     assert waiting() == [("Zed", "W-Zed", 2)]
     assert run_checks() == []
     bound.close()
+
+
+@pytest.mark.parametrize("stored", ["²", "9" * 5000, "0", "nonsense"])
+def test_a_kept_count_setting_that_is_not_a_sensible_number_keeps_the_default(
+    tmp_path: Path, stored: str
+) -> None:
+    store = open_store(tmp_path / "shop.db")
+    try:
+        Setting.replace(key=backups.KEEP_KEY, value=stored).execute()
+        assert backups.keep_count() == backups.DEFAULT_KEEP
+    finally:
+        store.close()

@@ -314,6 +314,7 @@ def test_new_order_fields(
 )
 @example(supplier="Acme", product="W-1", qty="²", note="", day="", how="pasted")  # int("²")
 @example(supplier="Acme", product="W-1", qty="--5", note="", day="", how="pasted")  # int("--5")
+@example(supplier="Acme", product="W-1", qty="9" * 5000, note="", day="", how="pasted")  # int limit
 def test_purchase_order_editor(
     qtbot: QtBot,
     ctx: DeskContext,

@@ -664,3 +664,15 @@ def test_a_step_another_station_already_ran_is_not_run_again(
         db.close()
     assert ran == []
     assert read_only(v1_copy, "SELECT value FROM setting WHERE key = 'schema_version'") == [("2",)]
+
+
+@pytest.mark.parametrize("typed", ["²", "9" * 5000, "-5", "ten"])
+def test_a_busy_timeout_variable_that_is_not_a_plain_number_falls_back_to_the_default(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, typed: str
+) -> None:
+    monkeypatch.setenv("BACKORDER_DESK_BUSY_TIMEOUT_MS", typed)
+    store = open_store(tmp_path / "shop.db")
+    try:
+        assert store.database.execute_sql("PRAGMA busy_timeout").fetchone()[0] == 10_000
+    finally:
+        store.close()

@@ -356,8 +356,7 @@ class PurchaseOrderEditor(QDialog):
                 item = self.table.item(row, QTY_COLUMN)
                 if item is not None:
                     current = item.text().strip()
-                    plain = current.isascii() and current.isdigit()  # int() refuses "²"
-                    item.setText(str(int(current) + 1) if plain else "1")
+                    item.setText(str(int(current) + 1) if _plain_number(current) else "1")
                 self.table.selectRow(row)
                 return
         self._append(line, 1)
@@ -406,7 +405,7 @@ class PurchaseOrderEditor(QDialog):
             text = item.text().strip() if item is not None else ""
             # Anything but a plain number ("²", "--5") goes as typed: the engine says why.
             digits = text.removeprefix("-")
-            qty: int | str = int(text) if digits.isascii() and digits.isdigit() else text
+            qty: int | str = int(text) if _plain_number(digits) else text
             result.append(OrderItem(line.product_id, qty))  # type: ignore[arg-type]
         return result
 
@@ -499,3 +498,10 @@ def open_po_editor(
     editor.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     editor.show()
     return editor
+
+
+def _plain_number(text: str) -> bool:
+    """A count ``int()`` reads as typed: ASCII digits ("²" is a digit to Python but not to
+    ``int``), and short enough for it (5,000 digits raise); the rest goes to the controller
+    as text, which says what is wrong with it."""
+    return text.isascii() and text.isdigit() and len(text) <= 18
