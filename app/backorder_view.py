@@ -27,7 +27,11 @@ def placed_before(today: date, min_days: int) -> datetime:
     Uses the same day count as ``BackorderRow.days_waiting`` (calendar days since the
     line's date), so the age filter and the days shown always agree.
     """
-    return datetime.combine(today - timedelta(days=min_days), time.max)
+    try:
+        return datetime.combine(today - timedelta(days=min_days), time.max)
+    except OverflowError:
+        # Waited longer than the calendar goes back: no line can have; nothing matches.
+        return datetime.min
 
 
 @dataclass(frozen=True)

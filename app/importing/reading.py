@@ -101,10 +101,22 @@ def decode(data: bytes) -> Text:
 
 
 def first_row(text: str, delimiter: str) -> list[str]:
-    """The header row's cells, trimmed."""
-    for cells in csv.reader(io.StringIO(text), delimiter=delimiter):
-        if any(cell.strip() for cell in cells):
-            return [cell.strip() for cell in cells]
+    """The header row's cells, trimmed; read like ``records`` reads the rest (a bare
+    carriage return ends a line, as old Mac exports have it).
+
+    Raises:
+        UserError: the header's quoting is broken.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
+    try:
+        for cells in reader:
+            if any(cell.strip() for cell in cells):
+                return [cell.strip() for cell in cells]
+    except csv.Error as error:
+        raise UserError(
+            f"The file's first line cannot be read ({error}): a quote is probably not "
+            "closed. Export it again from the shop's program."
+        ) from None
     return []
 
 
