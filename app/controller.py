@@ -37,7 +37,13 @@ from app.errors import (
     UserError,
 )
 from app.fast_sql import insert_row, insert_rows, run_cached
-from app.importing.rows import ImportResult, ImportRow, RefusedRow, check_row
+from app.importing.rows import (
+    ImportResult,
+    ImportRow,
+    RefusedRow,
+    check_row,
+    sku_could_exist,
+)
 from app.mail_settings import MailSettings
 from app.messaging import MessageLine, Outgoing, queue_message, queue_messages
 from app.models import (
@@ -1290,7 +1296,11 @@ class Controller:
                     "product; correct the file"
                 )
         tell(10, 100)
-        known = self._import_known(sorted({row.sku for row in rows if row.sku}))
+        # Only SKUs a product could have are looked up: a refused one may hold a NUL,
+        # which PostgreSQL will not even take as a query parameter.
+        known = self._import_known(
+            sorted({row.sku for row in rows if row.sku and sku_could_exist(row.sku)})
+        )
         owners = self._barcode_owners(sorted({key for _i, key, _d, _s in per_code}))
         tell(30, 100)
         result = ImportResult(source=source, dry_run=dry_run, allocation=Allocation())

@@ -268,6 +268,7 @@ def test_each_listed_nasty_input_in_every_text_argument(cli_run: Run, shop: str,
 @example(rows=["X1,Name,,1e999999,1e999999"], header=True)  # was: decimal.Overflow, int() limit
 @example(rows=["X2,Name,,1_0,1_0"], header=True)  # was: read as 10.00 and 10 units
 @example(rows=["\r0"], header=False)  # was: csv.Error on a bare carriage return in line 1
+@example(rows=["9" * 5000 + ";\x00"], header=True)  # was: a NUL SKU sent to PostgreSQL's look-up
 def test_importing_csv_rows(
     cli_run: Run, shop: str, tmp_path: Path, rows: list[str], header: bool
 ) -> None:

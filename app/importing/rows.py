@@ -203,6 +203,12 @@ def build_row(source: SourceRow) -> ImportRow:
     return row if not extra else _with_problems(row, extra)
 
 
+def sku_could_exist(sku: str) -> bool:
+    """Whether a product could have this SKU (not too long, nothing unprintable), so that
+    looking it up in the store makes sense."""
+    return len(sku) <= MAX_SKU and sku.isprintable()
+
+
 def check_row(row: ImportRow) -> list[str]:
     """What is wrong with a parsed row's own values (the store not consulted).
 
