@@ -2,16 +2,39 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QLineEdit, QWidget
+from PySide6.QtWidgets import QComboBox, QLineEdit, QWidget
 
 from ui.context import DeskContext
 
 #: Typing pauses this long before a list is filtered (the query itself is measured).
 SEARCH_DELAY_MS = 150
+
+
+def search_field(placeholder: str) -> QLineEdit:
+    """A section's search field (object name ``search``, which ``focus_search`` and the
+    tests find), with a clear button."""
+    field = QLineEdit()
+    field.setObjectName("search")
+    field.setPlaceholderText(placeholder)
+    field.setClearButtonEnabled(True)
+    return field
+
+
+def status_filter(choices: Iterable[tuple[str, Any, str]]) -> QComboBox:
+    """A section's status filter (object name ``status``): ``(label, value, tooltip)`` per
+    choice, the tooltip shown when the choice is hovered in the list."""
+    box = QComboBox()
+    box.setObjectName("status")
+    box.setAccessibleName("Status filter")
+    for label, value, tip in choices:
+        box.addItem(label, value)
+        box.setItemData(box.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+    return box
 
 
 def debounce_search(

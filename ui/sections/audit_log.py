@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QPushButton,
     QSplitter,
     QTableView,
@@ -39,7 +38,7 @@ from app.validation import search_text
 from ui import theme
 from ui.context import DeskContext
 from ui.paged_model import ROW_ROLE, Column, PagedTableModel
-from ui.section import Section, debounce_search
+from ui.section import Section, debounce_search, search_field
 
 #: The period box: label -> days back from today (0: today only), ``None``: any time.
 PERIODS: dict[str, int | None] = {
@@ -152,10 +151,7 @@ class AuditLogSection(Section):
 
     def __init__(self, ctx: DeskContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
-        self.search = QLineEdit()
-        self.search.setObjectName("search")
-        self.search.setPlaceholderText("Search SKU, name, reason, number (Ctrl+F)")
-        self.search.setClearButtonEnabled(True)
+        self.search = search_field("Search SKU, name, reason, number (Ctrl+F)")
         self.search.setAccessibleName("Search the audit log")
         self.search.setToolTip(
             "Finds the words in what changed (SKU, reason, name), the action, who did it, "

@@ -67,7 +67,7 @@ from ui.export_ui import CSV_FILES, PDF_FILES, AskPath, ask_save_path
 from ui.message_bar import MessageBar
 from ui.paged_model import Column, Index, PagedTableModel, RowStyle
 from ui.permissions import cancel_permission, permit, show_permission
-from ui.section import Section
+from ui.section import Section, search_field
 from ui.theme import age_color, colors, muted_style
 from ui.worker import run_in_background
 
@@ -465,10 +465,7 @@ class BackordersSection(Section):
     # ------------------------------------------------------------------ building
 
     def _build_filters(self) -> None:
-        self.search = QLineEdit()
-        self.search.setObjectName("search")
-        self.search.setPlaceholderText("Search name, e-mail, phone, SKU or order no.")
-        self.search.setClearButtonEnabled(True)
+        self.search = search_field("Search name, e-mail, phone, SKU or order no.")
         self.search.setToolTip("Type to filter the list (Ctrl+F)")
         self.search_timer = QTimer(self)
         self.search_timer.setSingleShot(True)

@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QPushButton,
     QSplitter,
     QTableView,
@@ -43,7 +42,7 @@ from ui.dialogs.customer_editor import CustomerEditor
 from ui.dialogs.new_order import install_new_order
 from ui.paged_model import ROW_ROLE, Column, PagedTableModel, RowStyle
 from ui.permissions import permit
-from ui.section import Section, debounce_search
+from ui.section import Section, debounce_search, search_field
 
 CUSTOMER_COLUMNS: list[Column[CustomerRow]] = [
     Column("Name", lambda r: r.name, sort_key="name"),
@@ -315,10 +314,7 @@ class CustomersSection(Section):
     def __init__(self, ctx: DeskContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         install_new_order(ctx, self)
-        self.search = QLineEdit()
-        self.search.setObjectName("search")
-        self.search.setPlaceholderText("Search name, e-mail or phone (Ctrl+F)")
-        self.search.setClearButtonEnabled(True)
+        self.search = search_field("Search name, e-mail or phone (Ctrl+F)")
         self.search.setAccessibleName("Search customers")
         self._debounce = debounce_search(self.search, self.apply_filter, parent=self)
         self.count_label = QLabel()

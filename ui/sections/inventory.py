@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QTableView,
     QToolButton,
     QVBoxLayout,
@@ -38,7 +37,7 @@ from ui.export_ui import ExportRunner, LedgerExportDialog
 from ui.message_bar import MessageBar
 from ui.paged_model import Column, Index, PagedTableModel, RowStyle
 from ui.permissions import permit
-from ui.section import Section, debounce_search
+from ui.section import Section, debounce_search, search_field
 
 REORDER_COLUMN = 8
 
@@ -142,10 +141,7 @@ class InventorySection(Section):
         self._stale = False
         self.dialog: QDialog | None = None
 
-        self.search = QLineEdit()
-        self.search.setObjectName("search")
-        self.search.setPlaceholderText("Search SKU, name or barcode (Ctrl+F)")
-        self.search.setClearButtonEnabled(True)
+        self.search = search_field("Search SKU, name or barcode (Ctrl+F)")
         self.search.setToolTip(
             "Type to filter the products by SKU, name or barcode (Ctrl+F); ↓ goes to the list"
         )

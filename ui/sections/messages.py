@@ -49,12 +49,10 @@ from PySide6.QtGui import (
 from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QComboBox,
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QMenu,
     QMessageBox,
     QProgressBar,
@@ -84,7 +82,7 @@ from ui import theme
 from ui.context import DeskContext
 from ui.paged_model import ROW_ROLE, Column, PagedTableModel, RowStyle
 from ui.permissions import permit
-from ui.section import Section, debounce_search
+from ui.section import Section, debounce_search, search_field, status_filter
 from ui.worker import Progress, run_in_background
 
 #: How often the desk sends what waits in the outbox, when a mail server is set up.
@@ -293,19 +291,9 @@ class MessagesSection(Section):
         self.print_dialog: QPrintPreviewDialog | None = None
         self.resend_box: QMessageBox | None = None
 
-        self.search = QLineEdit()
-        self.search.setObjectName("search")
-        self.search.setPlaceholderText("Search customer, e-mail, phone or order number (Ctrl+F)")
-        self.search.setClearButtonEnabled(True)
+        self.search = search_field("Search customer, e-mail, phone or order number (Ctrl+F)")
         self._debounce = debounce_search(self.search, self.apply_filter, parent=self)
-        self.status_box = QComboBox()
-        self.status_box.setObjectName("status")
-        self.status_box.setAccessibleName("Status filter")
-        for label, value, tip in FILTERS:
-            self.status_box.addItem(label, value)
-            self.status_box.setItemData(
-                self.status_box.count() - 1, tip, Qt.ItemDataRole.ToolTipRole
-            )
+        self.status_box = status_filter(FILTERS)
         self.status_box.currentIndexChanged.connect(lambda _index: self.apply_filter())
         self.count_label = QLabel()
         self.count_label.setObjectName("count")

@@ -17,11 +17,9 @@ from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QAction, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QPushButton,
     QSplitter,
     QTableView,
@@ -41,7 +39,7 @@ from ui.export_ui import ExportRunner
 from ui.message_bar import MessageBar
 from ui.paged_model import ROW_ROLE, Column, PagedTableModel, RowStyle
 from ui.permissions import permit
-from ui.section import Section, debounce_search
+from ui.section import Section, debounce_search, search_field, status_filter
 
 PLACED_COLUMN = 1
 
@@ -94,22 +92,16 @@ class OrdersSection(Section):
 
     def __init__(self, ctx: DeskContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
-        self.search = QLineEdit()
-        self.search.setObjectName("search")
-        self.search.setPlaceholderText("Search customer name or order number (Ctrl+F)")
-        self.search.setClearButtonEnabled(True)
+        self.search = search_field("Search customer name or order number (Ctrl+F)")
         self.search.setAccessibleName("Search orders")
         self._debounce = debounce_search(self.search, self.apply_filter, parent=self)
 
-        self.status_box = QComboBox()
-        self.status_box.setObjectName("status")
-        self.status_box.setAccessibleName("Status filter")
-        self.status_box.addItem("All statuses", None)
-        for status in OrderStatus:
-            self.status_box.addItem(str(status).capitalize(), str(status))
-            self.status_box.setItemData(
-                self.status_box.count() - 1, STATUS_MEANING[status], Qt.ItemDataRole.ToolTipRole
-            )
+        self.status_box = status_filter(
+            [
+                ("All statuses", None, ""),
+                *((str(s).capitalize(), str(s), STATUS_MEANING[s]) for s in OrderStatus),
+            ]
+        )
         self.status_box.setToolTip("Show only orders in one status")
         self.status_box.currentIndexChanged.connect(lambda _index: self.apply_filter())
         status_label = QLabel("Status:")

@@ -20,11 +20,9 @@ from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QAction, QFont, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QPushButton,
     QSplitter,
     QTableView,
@@ -44,7 +42,7 @@ from ui.dialogs.po_editor import PurchaseOrderEditor, open_po_editor
 from ui.dialogs.reorder import ReorderDialog, open_reorder
 from ui.paged_model import ROW_ROLE, Column, PagedTableModel, RowStyle
 from ui.permissions import permit
-from ui.section import Section, debounce_search
+from ui.section import Section, debounce_search, search_field, status_filter
 
 STATUS_FILTERS = (
     ("All purchase orders", None, "Every purchase order"),
@@ -235,19 +233,9 @@ class PurchaseOrdersSection(Section):
         self.editor: PurchaseOrderEditor | None = None
         self.reorder_dialog: ReorderDialog | None = None
         self.delay_dialog: DelayDialog | None = None
-        self.search = QLineEdit()
-        self.search.setObjectName("search")
-        self.search.setPlaceholderText("Search supplier or PO number (Ctrl+F)")
-        self.search.setClearButtonEnabled(True)
+        self.search = search_field("Search supplier or PO number (Ctrl+F)")
         self._debounce = debounce_search(self.search, self.apply_filter, parent=self)
-        self.status_box = QComboBox()
-        self.status_box.setObjectName("status")
-        self.status_box.setAccessibleName("Status filter")
-        for label, value, tip in STATUS_FILTERS:
-            self.status_box.addItem(label, value)
-            self.status_box.setItemData(
-                self.status_box.count() - 1, tip, Qt.ItemDataRole.ToolTipRole
-            )
+        self.status_box = status_filter(STATUS_FILTERS)
         self.status_box.currentIndexChanged.connect(lambda _index: self.apply_filter())
         self.count_label = QLabel()
         self.count_label.setObjectName("count")
