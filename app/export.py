@@ -47,7 +47,7 @@ from app.models import (
     StockMovement,
     database,
 )
-from app.order_queries import DetailLine, OrderRow, OrderStatus
+from app.order_queries import OrderRow, OrderStatus
 from app.queries import BackorderRow
 from app.validation import format_cents
 
@@ -478,59 +478,6 @@ def _order_pages(view: OrderFilter, matching: int, page_size: int) -> Iterator[l
         last = page[-1]
 
 
-def _order_lines(order_ids: Sequence[int]) -> dict[int, list[DetailLine]]:
-    """The lines of these orders, in line order, with the ETAs of waiting ones."""
-    raw: list[tuple[Any, ...]] = []
-    for part in eta.chunks(list(order_ids)):
-        raw.extend(
-            OrderLine.select(
-                OrderLine.order,
-                OrderLine.id,
-                Product.id,
-                Product.sku,
-                Product.name,
-                OrderLine.unit_price_cents,
-                OrderLine.qty_ordered,
-                OrderLine.qty_reserved,
-                OrderLine.qty_shipped,
-                OrderLine.qty_waiting,
-                OrderLine.qty_cancelled,
-                OrderLine.priority,
-                OrderLine.decision,
-                OrderLine.decided_at,
-                OrderLine.cancel_reason,
-            )
-            .join(Product, on=(OrderLine.product == Product.id))
-            .where(OrderLine.order.in_(list(part)))
-            .order_by(OrderLine.order, OrderLine.id)
-            .tuples()
-        )
-    etas = eta.line_etas(row[1] for row in raw if row[9] > 0)
-    lines: dict[int, list[DetailLine]] = {}
-    for order_id, line_id, pid, sku, name, price, o, r, s, w, c, prio, dec, at, why in raw:
-        lines.setdefault(order_id, []).append(
-            DetailLine(
-                line_id=line_id,
-                product_id=pid,
-                sku=sku,
-                name=name,
-                unit_price_cents=price,
-                ordered=o,
-                reserved=r,
-                shipped=s,
-                waiting=w,
-                cancelled=c,
-                priority=prio,
-                decision=dec,
-                decided_by=None,
-                decided_at=at,
-                cancel_reason=why,
-                eta=etas.get(line_id),
-            )
-        )
-    return lines
-
-
 def _contacts(customer_ids: Iterable[int]) -> dict[int, tuple[str, str]]:
     """E-mail and phone of these customers."""
     ids = sorted(set(customer_ids))
@@ -546,7 +493,7 @@ def _contacts(customer_ids: Iterable[int]) -> dict[int, tuple[str, str]]:
 
 
 def _order_rows(page: Sequence[OrderRow]) -> list[list[Cell | None]]:
-    lines = _order_lines([order.order_id for order in page])
+    lines = order_queries.order_lines([order.order_id for order in page])
     contacts = _contacts(order.customer_id for order in page)
     rows: list[list[Cell | None]] = []
     for order in page:

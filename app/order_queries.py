@@ -517,6 +517,64 @@ class OrderDetail:
         return sum(line.reserved for line in self.lines)
 
 
+def order_lines(order_ids: Sequence[int]) -> dict[int, list[DetailLine]]:
+    """The lines of these orders (by order, in line order), with who decided a short line
+    and the ETAs of waiting ones: the order detail's lines, and the orders export's."""
+    decider = Staff.alias("decider")
+    raw: list[tuple[Any, ...]] = []
+    for part in eta.chunks(list(order_ids)):
+        raw.extend(
+            OrderLine.select(
+                OrderLine.order,
+                OrderLine.id,
+                Product.id,
+                Product.sku,
+                Product.name,
+                OrderLine.unit_price_cents,
+                OrderLine.qty_ordered,
+                OrderLine.qty_reserved,
+                OrderLine.qty_shipped,
+                OrderLine.qty_waiting,
+                OrderLine.qty_cancelled,
+                OrderLine.priority,
+                OrderLine.decision,
+                decider.name,
+                OrderLine.decided_at,
+                OrderLine.cancel_reason,
+            )
+            .join(Product, on=(OrderLine.product == Product.id))
+            .switch(OrderLine)
+            .join(decider, JOIN.LEFT_OUTER, on=(OrderLine.decided_by == decider.id))
+            .where(OrderLine.order.in_(list(part)))
+            .order_by(OrderLine.order, OrderLine.id)
+            .tuples()
+        )
+    etas = eta.line_etas(row[1] for row in raw if row[9] > 0)
+    lines: dict[int, list[DetailLine]] = {}
+    for order_id, line_id, pid, sku, name, price, o, r, s, w, c, prio, dec, by, at, why in raw:
+        lines.setdefault(order_id, []).append(
+            DetailLine(
+                line_id=line_id,
+                product_id=pid,
+                sku=sku,
+                name=name,
+                unit_price_cents=price,
+                ordered=o,
+                reserved=r,
+                shipped=s,
+                waiting=w,
+                cancelled=c,
+                priority=prio,
+                decision=dec,
+                decided_by=by,
+                decided_at=at,
+                cancel_reason=why,
+                eta=etas.get(line_id),
+            )
+        )
+    return lines
+
+
 def order_detail(order_id: int) -> OrderDetail:
     """One order with its lines, decisions, ETAs, history and messages.
 
@@ -545,54 +603,7 @@ def order_detail(order_id: int) -> OrderDetail:
     if head is None:
         raise NotFound(f"There is no order {order_id}.", field="order")
     _, cust_id, cust_name, email, phone, placed_at, staff, priority, note = head
-    decider = Staff.alias("decider")
-    raw = list(
-        OrderLine.select(
-            OrderLine.id,
-            Product.id,
-            Product.sku,
-            Product.name,
-            OrderLine.unit_price_cents,
-            OrderLine.qty_ordered,
-            OrderLine.qty_reserved,
-            OrderLine.qty_shipped,
-            OrderLine.qty_waiting,
-            OrderLine.qty_cancelled,
-            OrderLine.priority,
-            OrderLine.decision,
-            decider.name,
-            OrderLine.decided_at,
-            OrderLine.cancel_reason,
-        )
-        .join(Product, on=(OrderLine.product == Product.id))
-        .switch(OrderLine)
-        .join(decider, JOIN.LEFT_OUTER, on=(OrderLine.decided_by == decider.id))
-        .where(OrderLine.order == order_id)
-        .order_by(OrderLine.id)
-        .tuples()
-    )
-    etas = eta.line_etas(row[0] for row in raw if row[8] > 0)
-    lines = [
-        DetailLine(
-            line_id=row[0],
-            product_id=row[1],
-            sku=row[2],
-            name=row[3],
-            unit_price_cents=row[4],
-            ordered=row[5],
-            reserved=row[6],
-            shipped=row[7],
-            waiting=row[8],
-            cancelled=row[9],
-            priority=row[10],
-            decision=row[11],
-            decided_by=row[12],
-            decided_at=row[13],
-            cancel_reason=row[14],
-            eta=etas.get(row[0]),
-        )
-        for row in raw
-    ]
+    lines = order_lines([order_id]).get(order_id, [])
     messages = _messages(order_id, cust_id)
     return OrderDetail(
         order_id=order_id,
