@@ -739,7 +739,8 @@ class Controller:
                 raise ShortageDecisionNeeded(self._prompted(undecided, priority))
             waits = [s for s in shortages if chosen[s.product_id] is Decision.WAIT]
             short_by = {s.product_id: s for s in shortages}
-            short_by.update((s.product_id, s) for s in _dated(waits, priority))
+            waiting_now = {s.product_id: products[s.product_id].waiting for s in waits}
+            short_by.update((s.product_id, s) for s in _dated(waits, priority, waiting_now))
             now = self.clock()
             # insert_row rather than create(): no model instance is needed, and this is
             # the busiest write of the day.
@@ -2898,9 +2899,14 @@ class _DryRun(Exception):
     """Raised inside a preview's transaction so that it rolls back."""
 
 
-def _dated(shortages: Sequence[Shortage], priority: int) -> list[Shortage]:
-    """The shortages with their ETAs (all products' in one go)."""
-    etas = eta.etas_for_new_shortfalls({s.product_id: s.short_by for s in shortages}, priority)
+def _dated(
+    shortages: Sequence[Shortage], priority: int, waiting: Mapping[int, int] | None = None
+) -> list[Shortage]:
+    """The shortages with their ETAs (all products' in one go); ``waiting``: the
+    products' waiting units, when already read."""
+    etas = eta.etas_for_new_shortfalls(
+        {s.product_id: s.short_by for s in shortages}, priority, waiting=waiting
+    )
     return [replace(s, eta=etas[s.product_id]) for s in shortages]
 
 
@@ -3011,6 +3017,7 @@ def _stock_query(*ids: int) -> Any:
         Product.price_cents,
         Product.on_hand,
         Product.reserved,
+        Product.waiting,
     ).where(Product.id.in_(list(ids)))
 
 
@@ -3077,6 +3084,7 @@ class _StockRow(NamedTuple):
     price_cents: int
     on_hand: int
     reserved: int
+    waiting: int
 
 
 def _add_per_id(model: type[BaseModel], deltas: Mapping[int, Mapping[str, int]]) -> None:

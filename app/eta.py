@@ -190,18 +190,28 @@ def eta_for_new_shortfall(product_id: int, shortfall: int, priority: int) -> dat
     return etas_for_new_shortfalls({product_id: shortfall}, priority)[product_id]
 
 
-def etas_for_new_shortfalls(shortfalls: Mapping[int, int], priority: int) -> dict[int, date | None]:
+def etas_for_new_shortfalls(
+    shortfalls: Mapping[int, int], priority: int, *, waiting: Mapping[int, int] | None = None
+) -> dict[int, date | None]:
     """``eta_for_new_shortfall`` for several products (``product_id -> shortfall``) at once.
 
     The queue ahead is only summed for products with something incoming: without a
-    delivery booked there is no date, however long the queue.
+    delivery booked there is no date, however long the queue. ``waiting``, when the
+    caller has read it (``Product.waiting``, every unit waiting for each product): only
+    the units queued below ``priority`` are summed then, usually none, instead of the whole
+    queue ahead, which is long exactly for the products that are short (every order
+    that waits asks this).
     """
     plans = schedules(shortfalls)
     dated = sorted(pid for pid in shortfalls if pid in plans)
     ahead: dict[int, int] = {}
     for part in chunks(dated):
-        query = run_cached("eta.ahead", _ahead_query, *part, 0, priority)
-        ahead.update({int(pid): int(units) for pid, units in query})
+        if waiting is None:
+            query = run_cached("eta.ahead", _ahead_query, *part, 0, priority)
+            ahead.update({int(pid): int(units) for pid, units in query})
+        else:
+            below = dict(run_cached("eta.below", _below_query, *part, 0, priority))
+            ahead.update({pid: waiting[pid] - int(below.get(pid, 0)) for pid in part})
     return {
         pid: plans[pid].eta_for(ahead.get(pid, 0) + short) if pid in plans else None
         for pid, short in shortfalls.items()
@@ -217,6 +227,20 @@ def _ahead_query(*args: int) -> Any:
             OrderLine.product.in_(ids),
             OrderLine.qty_waiting > none,
             OrderLine.priority >= priority,
+        )
+        .group_by(OrderLine.product)
+    )
+
+
+def _below_query(*args: int) -> Any:
+    """Waiting units per product below a priority; ``args``: ids..., 0, priority."""
+    *ids, none, priority = args
+    return (
+        OrderLine.select(OrderLine.product, fn.SUM(OrderLine.qty_waiting))
+        .where(
+            OrderLine.product.in_(ids),
+            OrderLine.qty_waiting > none,
+            OrderLine.priority < priority,
         )
         .group_by(OrderLine.product)
     )

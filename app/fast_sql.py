@@ -12,7 +12,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from peewee import AutoField, CharField, Field, ForeignKeyField, IntegerField, TextField
+from peewee import (
+    AutoField,
+    CharField,
+    Field,
+    ForeignKeyField,
+    IntegerField,
+    TextField,
+    __exception_wrapper__,
+)
 
 from app.models import BaseModel, database
 
@@ -24,28 +32,63 @@ def insert_row(model: type[BaseModel], **values: Any) -> int:
     than running it; this builds it once per model and set of columns. Defaults and value
     conversion are the model's own, so the row is exactly the one ``insert`` would write.
     """
-    meta = model._meta
-    for default_field, default in meta.defaults.items():
-        if default_field.name not in values:
-            values[default_field.name] = default() if callable(default) else default
-    db = meta.database
-    returning = bool(db.returning_clause)
-    key = (meta.table_name, tuple(values), db.param, returning)
-    sql = _INSERT_SQL.get(key)
-    if sql is None:
-        columns = ", ".join(f'"{meta.fields[name].column_name}"' for name in values)
-        marks = ", ".join([db.param] * len(values))
-        sql = f'INSERT INTO "{meta.table_name}" ({columns}) VALUES ({marks})'
-        if returning:
-            sql += f' RETURNING "{meta.primary_key.column_name}"'
-        _INSERT_SQL[key] = sql
-    params = [_db_value(meta.fields[name], value) for name, value in values.items()]
-    cursor = db.execute_sql(sql, params)
+    db = database.obj
+    key = (model, tuple(values), type(db))
+    plan = _INSERT_PLANS.get(key)
+    if plan is None:
+        plan = _INSERT_PLANS[key] = _insert_plan(model, tuple(values), db)
+    sql, fields, defaults, returning = plan
+    params = [
+        value if value is None or type(value) is natural else field.db_value(value)
+        for value, (field, natural) in zip(values.values(), fields, strict=True)
+    ]
+    for field, default in defaults:
+        params.append(field.db_value(default() if callable(default) else default))
+    cursor = execute(sql, params)
     return int(cursor.fetchone()[0] if returning else cursor.lastrowid)
 
 
-#: Statement text by (table, columns, parameter mark, returning) for ``insert_row``.
-_INSERT_SQL: dict[tuple[str, tuple[str, ...], str, bool], str] = {}
+def _insert_plan(model: type[BaseModel], names: tuple[str, ...], db: Any) -> _InsertPlan:
+    """The statement and per-column conversions of ``insert_row`` for these columns."""
+    meta = model._meta
+    given = [meta.fields[name] for name in names]
+    defaults = [
+        (field, default) for field, default in meta.defaults.items() if field.name not in names
+    ]
+    columns = ", ".join(f'"{field.column_name}"' for field in given + [f for f, _ in defaults])
+    marks = ", ".join([db.param] * (len(given) + len(defaults)))
+    sql = f'INSERT INTO "{meta.table_name}" ({columns}) VALUES ({marks})'
+    returning = bool(db.returning_clause)
+    if returning:
+        sql += f' RETURNING "{meta.primary_key.column_name}"'
+    # A value already of the column's natural type (an int for an integer or key column, a
+    # str for a text column) goes to the driver as it is: db_value() would return it as is.
+    fields = [(field, _NATURAL.get(type(field), _NO_TYPE)) for field in given]
+    return sql, fields, defaults, returning
+
+
+#: Statement, (field, natural type) per given column, (field, default) per defaulted
+#: column, and whether the id comes back by RETURNING.
+_InsertPlan = tuple[str, list[tuple[Field, type]], list[tuple[Field, Any]], bool]
+_INSERT_PLANS: dict[tuple[type[BaseModel], tuple[str, ...], type], _InsertPlan] = {}
+
+
+class _NoType:
+    """Stands for "no natural type": no value's type is this."""
+
+
+_NO_TYPE: type = _NoType
+
+
+def execute(sql: str, params: Sequence[Any]) -> Any:
+    """``database.execute_sql(sql, params)`` without Peewee's per-statement logging and
+    query-hook checks (the hot paths run a dozen statements per order). Driver errors
+    become Peewee's, exactly as there, so callers catch the same exceptions."""
+    db = database.obj
+    with __exception_wrapper__:
+        cursor = db.cursor()
+        cursor.execute(sql, params)
+    return cursor
 
 
 def insert_rows(model: type[BaseModel], rows: Sequence[dict[str, Any]]) -> None:
@@ -89,14 +132,6 @@ def insert_rows(model: type[BaseModel], rows: Sequence[dict[str, Any]]) -> None:
         db.execute_sql(sql, params)
 
 
-def _db_value(field: Field, value: Any) -> Any:
-    """``field.db_value(value)``, skipped where it is the identity (an int for an integer
-    or key column, a str for a text column): a receipt converts a hundred thousand."""
-    if value is None or type(value) is _NATURAL.get(type(field)):
-        return value
-    return field.db_value(value)
-
-
 _NATURAL: dict[type[Field], type] = {
     AutoField: int,
     IntegerField: int,
@@ -127,7 +162,7 @@ def run_cached(key: str, build: Callable[..., Any], *args: Any) -> Any:
         if list(params) != list(args):
             raise AssertionError(f"run_cached({key!r}): parameters {params} are not {args}")
         _CACHED_SQL[cache_key] = sql
-    return db.execute_sql(sql, args)
+    return execute(sql, args)
 
 
 _CACHED_SQL: dict[tuple[str, type, int], str] = {}

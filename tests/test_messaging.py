@@ -217,3 +217,43 @@ def test_dollar_signs_in_shop_texts_names_and_templates_come_out_as_typed(
 
     assert subject == "$5 off, Ann $store_name"
     assert body == "Buck$ $customer_name Shop says: \nCosts $$lines 12\n"
+
+
+def _queue_one_in_child(path: str, product_id: int, customer_id: int) -> None:
+    """Runs in a forked child: open the same store and place an order that waits."""
+    from app.store import open_store
+
+    child = open_store(path)
+    try:
+        Controller(child).place_order(
+            customer_id, [OrderItem(product_id, 1)], decisions={product_id: Decision.WAIT}
+        )
+    finally:
+        child.close()
+
+
+def test_message_ids_stay_unique_across_a_forked_desk(sqlite_store: Store) -> None:
+    """Each program numbers its Message-IDs after a random prefix of its own; a child
+    forked after its parent queued a message must not repeat the parent's next id (the
+    unique index would refuse the child's order)."""
+    import multiprocessing
+
+    desk = Controller(sqlite_store)
+    widget = desk.add_product(sku="W-1", name="Widget").id
+    ann = desk.add_customer(name="Ann", email="ann@example.com").id
+    desk.place_order(ann, [OrderItem(widget, 1)], decisions={widget: Decision.WAIT})
+    assert sqlite_store.path is not None
+    sqlite_store.close()  # a forked child must not share the parent's open connection
+
+    child = multiprocessing.get_context("fork").Process(
+        target=_queue_one_in_child, args=(str(sqlite_store.path), widget, ann)
+    )
+    child.start()
+    child.join(60)
+    assert child.exitcode == 0
+
+    sqlite_store.database.connect()
+    desk.place_order(ann, [OrderItem(widget, 1)], decisions={widget: Decision.WAIT})
+    ids = [m.message_id for m in CustomerMessage.select().order_by(CustomerMessage.id)]
+    assert len(ids) == 3 and len(set(ids)) == 3
+    assert all(i.startswith("<") and i.endswith("@backorder-desk>") for i in ids)
