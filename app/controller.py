@@ -47,6 +47,7 @@ from app.importing.rows import (
 from app.mail_settings import MailSettings
 from app.messaging import MessageLine, Outgoing, queue_message, queue_messages
 from app.models import (
+    ZERO,
     AuditEvent,
     Barcode,
     BaseModel,
@@ -895,7 +896,7 @@ class Controller:
             lines = list(
                 OrderLine.select(OrderLine, Product.id, Product.sku)
                 .join(Product)
-                .where(OrderLine.order == order.id, OrderLine.qty_reserved > 0)
+                .where(OrderLine.order == order.id, OrderLine.qty_reserved > ZERO)
                 .order_by(OrderLine.id)
             )
             if not lines:
@@ -1876,7 +1877,7 @@ class Controller:
         grants: list[tuple[int, int, int, int]] = []  # line, product, granted, still waiting
         per_product: dict[int, int] = defaultdict(int)
         for part in eta.chunks(ids):
-            reach = run_cached("controller.reach", _reach_query, 0, *part)
+            reach = run_cached("controller.reach", _reach_query, *part)
             for line_id, pid, waiting, cum, available in reach:
                 granted = min(int(waiting), int(available) - (int(cum) - int(waiting)))
                 grants.append((line_id, pid, granted, int(waiting) - granted))
@@ -1962,7 +1963,7 @@ class Controller:
             still_waiting = {
                 int(oid)
                 for part in eta.chunks(sorted(touched_orders))
-                for (oid,) in run_cached("controller.still_waiting", _still_waiting_query, *part, 0)
+                for (oid,) in run_cached("controller.still_waiting", _still_waiting_query, *part)
             }
             result.completed_orders = sorted(touched_orders - still_waiting)
         return result
@@ -2938,17 +2939,16 @@ def _add_case_query(model: type[BaseModel], names: tuple[str, ...], rows: int, *
     return model.update(changes).where(pk.in_(list(args[at:])))
 
 
-def _still_waiting_query(*args: int) -> Any:
-    """Which of these orders still have a waiting line; ``args``: order ids..., 0."""
-    *ids, none = args
+def _still_waiting_query(*ids: int) -> Any:
+    """Which of these orders still have a waiting line."""
     return (
         OrderLine.select(OrderLine.order)
-        .where(OrderLine.order.in_(ids), OrderLine.qty_waiting > none)
+        .where(OrderLine.order.in_(list(ids)), OrderLine.qty_waiting > ZERO)
         .distinct()
     )
 
 
-def _reach_query(none: int, *ids: int) -> Any:
+def _reach_query(*ids: int) -> Any:
     """The products' waiting lines that their available units reach, in queue order, with
     the waiting units up to and including each line (``cum``) and the units available."""
     cumulative = (
@@ -2961,7 +2961,7 @@ def _reach_query(none: int, *ids: int) -> Any:
     )
     queue = OrderLine.select(
         OrderLine.id, OrderLine.product, OrderLine.qty_waiting, cumulative
-    ).where(OrderLine.qty_waiting > none, OrderLine.product.in_(list(ids)))
+    ).where(OrderLine.qty_waiting > ZERO, OrderLine.product.in_(list(ids)))
     return (
         Product.select(
             queue.c.id,

@@ -21,6 +21,7 @@ from peewee import JOIN, fn
 
 from app.fast_sql import run_cached
 from app.models import (
+    ZERO,
     Customer,
     Order,
     OrderLine,
@@ -129,7 +130,7 @@ def line_etas(line_ids: Iterable[int]) -> dict[int, date | None]:
     for part in chunks(wanted):
         product_of.update(
             (int(line_id), int(pid))
-            for line_id, pid in run_cached("eta.line_products", _line_products_query, 0, *part)
+            for line_id, pid in run_cached("eta.line_products", _line_products_query, *part)
         )
     plans = schedules(product_of.values())
     result: dict[int, date | None] = {
@@ -143,7 +144,6 @@ def line_etas(line_ids: Iterable[int]) -> dict[int, date | None]:
             # The statement's text depends on how many of its parameters are products.
             f"eta.positions.{len(products)}",
             functools.partial(_positions_query, len(products)),
-            0,
             *products,
             *asked,
         )
@@ -156,14 +156,14 @@ def line_etas(line_ids: Iterable[int]) -> dict[int, date | None]:
 _POSITION_CHUNK = CHUNK // 2
 
 
-def _line_products_query(none: int, *ids: int) -> Any:
+def _line_products_query(*ids: int) -> Any:
     """The product of each of these lines that still waits."""
     return OrderLine.select(OrderLine.id, OrderLine.product).where(
-        OrderLine.qty_waiting > none, OrderLine.id.in_(list(ids))
+        OrderLine.qty_waiting > ZERO, OrderLine.id.in_(list(ids))
     )
 
 
-def _positions_query(products: int, none: int, *ids: int) -> Any:
+def _positions_query(products: int, *ids: int) -> Any:
     """Queue positions (waiting units up to and including the line, in serving order) of
     some lines; ``ids``: ``products`` product ids, then the lines' ids. The products'
     queues are summed in the database and only the asked-for lines come back."""
@@ -174,7 +174,7 @@ def _positions_query(products: int, none: int, *ids: int) -> Any:
     )
     queue = (
         OrderLine.select(OrderLine.id, OrderLine.product, cumulative.alias("cum"))
-        .where(OrderLine.qty_waiting > none, OrderLine.product.in_(product_ids))
+        .where(OrderLine.qty_waiting > ZERO, OrderLine.product.in_(product_ids))
         .alias("queue")
     )
     return (
@@ -207,10 +207,10 @@ def etas_for_new_shortfalls(
     ahead: dict[int, int] = {}
     for part in chunks(dated):
         if waiting is None:
-            query = run_cached("eta.ahead", _ahead_query, *part, 0, priority)
+            query = run_cached("eta.ahead", _ahead_query, *part, priority)
             ahead.update({int(pid): int(units) for pid, units in query})
         else:
-            below = dict(run_cached("eta.below", _below_query, *part, 0, priority))
+            below = dict(run_cached("eta.below", _below_query, *part, priority))
             ahead.update({pid: waiting[pid] - int(below.get(pid, 0)) for pid in part})
     return {
         pid: plans[pid].eta_for(ahead.get(pid, 0) + short) if pid in plans else None
@@ -219,13 +219,13 @@ def etas_for_new_shortfalls(
 
 
 def _ahead_query(*args: int) -> Any:
-    """Waiting units per product at or above a priority; ``args``: ids..., 0, priority."""
-    *ids, none, priority = args
+    """Waiting units per product at or above a priority; ``args``: ids..., priority."""
+    *ids, priority = args
     return (
         OrderLine.select(OrderLine.product, fn.SUM(OrderLine.qty_waiting))
         .where(
             OrderLine.product.in_(ids),
-            OrderLine.qty_waiting > none,
+            OrderLine.qty_waiting > ZERO,
             OrderLine.priority >= priority,
         )
         .group_by(OrderLine.product)
@@ -233,13 +233,13 @@ def _ahead_query(*args: int) -> Any:
 
 
 def _below_query(*args: int) -> Any:
-    """Waiting units per product below a priority; ``args``: ids..., 0, priority."""
-    *ids, none, priority = args
+    """Waiting units per product below a priority; ``args``: ids..., priority."""
+    *ids, priority = args
     return (
         OrderLine.select(OrderLine.product, fn.SUM(OrderLine.qty_waiting))
         .where(
             OrderLine.product.in_(ids),
-            OrderLine.qty_waiting > none,
+            OrderLine.qty_waiting > ZERO,
             OrderLine.priority < priority,
         )
         .group_by(OrderLine.product)

@@ -30,6 +30,13 @@ from peewee import (
 #: Every model is bound to this proxy; ``app.store.open_store`` points it at a database.
 database = DatabaseProxy()
 
+#: Zero written into a statement's text rather than passed as a parameter, for conditions
+#: such as ``qty_waiting > 0`` that let SQLite use a partial index. SQLite plans such a
+#: statement for the parameter's value and prepares it anew every time that parameter is
+#: bound, which costs several times more than running it; a literal keeps a hot, cached
+#: statement prepared.
+ZERO = SQL("0")
+
 
 class BaseModel(Model):
     """Common base: binds to the late-initialised ``database`` proxy."""
