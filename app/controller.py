@@ -3095,15 +3095,13 @@ def _add_per_id(model: type[BaseModel], deltas: Mapping[int, Mapping[str, int]])
     """
     ids = sorted(pid for pid, changes in deltas.items() if any(changes.values()))
     if len(ids) <= _ROW_BY_ROW:
-        order = model._meta.sorted_field_names
         for pid in ids:
-            columns = tuple(sorted((n for n, a in deltas[pid].items() if a), key=order.index))
-            run_cached(
-                f"add_per_id {model._meta.table_name} {' '.join(columns)}",
-                functools.partial(_add_query, model, columns),
-                *[deltas[pid][name] for name in columns],
-                pid,
-            )
+            given = tuple(name for name, amount in deltas[pid].items() if amount)
+            plan = _ADD_PLANS.get((model, given))
+            if plan is None:
+                plan = _ADD_PLANS[model, given] = _add_plan(model, given)
+            key, build, columns = plan
+            run_cached(key, build, *[deltas[pid][name] for name in columns], pid)
         return
     names = tuple(sorted({name for pid in ids for name, amount in deltas[pid].items() if amount}))
     names = tuple(sorted(names, key=model._meta.sorted_field_names.index))
@@ -3122,6 +3120,21 @@ def _add_per_id(model: type[BaseModel], deltas: Mapping[int, Mapping[str, int]])
             *part,
         )
 
+
+def _add_plan(
+    model: type[BaseModel], given: tuple[str, ...]
+) -> tuple[str, Callable[..., Any], tuple[str, ...]]:
+    """For ``_add_per_id``, one row: the cache key, the query builder and the columns in
+    the model's order (so one statement text serves every order of the same names)."""
+    columns = tuple(sorted(given, key=model._meta.sorted_field_names.index))
+    key = f"add_per_id {model._meta.table_name} {' '.join(columns)}"
+    return key, functools.partial(_add_query, model, columns), columns
+
+
+#: ``_add_per_id``'s plans by model and the columns as given.
+_ADD_PLANS: dict[
+    tuple[type[BaseModel], tuple[str, ...]], tuple[str, Callable[..., Any], tuple[str, ...]]
+] = {}
 
 #: Keys per IN (...) list when importing: well within SQLite's parameter limit.
 _IMPORT_CHUNK = 500

@@ -171,12 +171,20 @@ def _v5_drop_unused_indexes(db: Database) -> None:
         db.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
 
 
+def _v6_drop_message_id_index(db: Database) -> None:
+    """Version 6: drop the unique index on a message's Message-ID. Nothing looks a
+    message up by it, and ids are unique by how they are made (a random prefix per
+    program, then a count: ``app.messaging``); every order that waits wrote an entry."""
+    db.execute_sql('DROP INDEX IF EXISTS "customer_message_message_id"')
+
+
 #: ``STEPS[n]`` upgrades a store from version ``n + 1`` to ``n + 2``.
 STEPS: list[Callable[[Database], None]] = [
     _v2_order_status_indexes,
     _v3_serving_order_index,
     _v4_line_history,
     _v5_drop_unused_indexes,
+    _v6_drop_message_id_index,
 ]
 
 CURRENT_VERSION = 1 + len(STEPS)

@@ -298,7 +298,9 @@ class CustomerMessage(BaseModel):
     """The outbox: one message per customer and event, listing every line concerned.
 
     ``status``: queued | sent | failed | uncertain | told. ``message_id`` is stable so a
-    resend of the same message is recognisable by the recipient's mail program.
+    resend of the same message is recognisable by the recipient's mail program; it is
+    unique by how it is made (``app.messaging``) and unindexed: nothing looks a message
+    up by it, and every order that waits would write one more index page.
     """
 
     id = AutoField()
@@ -315,7 +317,7 @@ class CustomerMessage(BaseModel):
     sent_at = DateTimeField(null=True)
     told_via = CharField(max_length=20, null=True)  # email | phone | in person | printed
     told_by = ForeignKeyField(Staff, null=True, index=False)  # never searched by: unindexed
-    message_id = CharField(max_length=200, unique=True)
+    message_id = CharField(max_length=200)
 
     class Meta:
         table_name = "customer_message"
