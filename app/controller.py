@@ -2790,7 +2790,7 @@ class Controller:
             action=action,
             entity=entity,
             entity_id=entity_id,
-            detail=json.dumps(detail, default=str, sort_keys=True),
+            detail=_AUDIT_JSON.encode(detail),
         )
 
     def _products(self, ids: list[int]) -> dict[int, Product]:
@@ -2894,6 +2894,12 @@ def _later(told: date | None, now: date | None) -> bool:
     if told is None:
         return False
     return now is None or now > told
+
+
+#: How an audit event's detail is written: ``json.dumps(detail, default=str,
+#: sort_keys=True)``, with one encoder made once (``dumps`` with options makes a new one per
+#: call, and every order writes an event).
+_AUDIT_JSON = json.JSONEncoder(default=str, sort_keys=True)
 
 
 class _DryRun(Exception):
