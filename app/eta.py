@@ -207,10 +207,10 @@ def etas_for_new_shortfalls(
     ahead: dict[int, int] = {}
     for part in chunks(dated):
         if waiting is None:
-            query = run_cached("eta.ahead", _ahead_query, *part, priority)
+            query = run_cached("eta.ahead", _AHEAD, *part, priority)
             ahead.update({int(pid): int(units) for pid, units in query})
         else:
-            below = dict(run_cached("eta.below", _below_query, *part, priority))
+            below = dict(run_cached("eta.below", _BELOW, *part, priority))
             ahead.update({pid: waiting[pid] - int(below.get(pid, 0)) for pid in part})
     return {
         pid: plans[pid].eta_for(ahead.get(pid, 0) + short) if pid in plans else None
@@ -218,32 +218,20 @@ def etas_for_new_shortfalls(
     }
 
 
-def _ahead_query(*args: int) -> Any:
-    """Waiting units per product at or above a priority; ``args``: ids..., priority."""
+def _waiting_by_priority_query(below: bool, *args: int) -> Any:
+    """Waiting units per product at or above a priority (``below``: under it instead);
+    ``args``: ids..., priority."""
     *ids, priority = args
+    split = OrderLine.priority < priority if below else OrderLine.priority >= priority
     return (
         OrderLine.select(OrderLine.product, fn.SUM(OrderLine.qty_waiting))
-        .where(
-            OrderLine.product.in_(ids),
-            OrderLine.qty_waiting > ZERO,
-            OrderLine.priority >= priority,
-        )
+        .where(OrderLine.product.in_(ids), OrderLine.qty_waiting > ZERO, split)
         .group_by(OrderLine.product)
     )
 
 
-def _below_query(*args: int) -> Any:
-    """Waiting units per product below a priority; ``args``: ids..., priority."""
-    *ids, priority = args
-    return (
-        OrderLine.select(OrderLine.product, fn.SUM(OrderLine.qty_waiting))
-        .where(
-            OrderLine.product.in_(ids),
-            OrderLine.qty_waiting > ZERO,
-            OrderLine.priority < priority,
-        )
-        .group_by(OrderLine.product)
-    )
+_AHEAD = functools.partial(_waiting_by_priority_query, False)
+_BELOW = functools.partial(_waiting_by_priority_query, True)
 
 
 def supplier_lead_times(product_ids: Iterable[int]) -> dict[int, int]:
