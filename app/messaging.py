@@ -416,8 +416,8 @@ def _outbox_row(
 
 def _new_message_id() -> str:
     """A Message-ID no other message has: this program's own random 128 bits, then a
-    count. Cheaper than a fresh uuid4 per message (a big delivery queues thousands), and
-    one program's ids sort together, so the unique index grows at one end."""
+    count. Cheaper than a fresh uuid4 per message (a big delivery queues thousands); the
+    store keeps no index on it, so its uniqueness rests on this."""
     global _ids
     # A forked child must not carry on its parent's count: it makes its own prefix.
     if _ids is None or _ids[0] != os.getpid():

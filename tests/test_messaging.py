@@ -234,8 +234,8 @@ def _queue_one_in_child(path: str, product_id: int, customer_id: int) -> None:
 
 def test_message_ids_stay_unique_across_a_forked_desk(sqlite_store: Store) -> None:
     """Each program numbers its Message-IDs after a random prefix of its own; a child
-    forked after its parent queued a message must not repeat the parent's next id (the
-    unique index would refuse the child's order)."""
+    forked after its parent queued a message must not repeat the parent's next id (a mail
+    program would take two different messages for one)."""
     import multiprocessing
 
     desk = Controller(sqlite_store)
