@@ -63,21 +63,15 @@ def _insert_plan(model: type[BaseModel], names: tuple[str, ...], db: Any) -> _In
         sql += f' RETURNING "{meta.primary_key.column_name}"'
     # A value already of the column's natural type (an int for an integer or key column, a
     # str for a text column) goes to the driver as it is: db_value() would return it as is.
-    fields = [(field, _NATURAL.get(type(field), _NO_TYPE)) for field in given]
+    # (None where there is none: no value's type is None, so the value is converted.)
+    fields = [(field, _NATURAL.get(type(field))) for field in given]
     return sql, fields, defaults, returning
 
 
 #: Statement, (field, natural type) per given column, (field, default) per defaulted
 #: column, and whether the id comes back by RETURNING.
-_InsertPlan = tuple[str, list[tuple[Field, type]], list[tuple[Field, Any]], bool]
+_InsertPlan = tuple[str, list[tuple[Field, type | None]], list[tuple[Field, Any]], bool]
 _INSERT_PLANS: dict[tuple[type[BaseModel], tuple[str, ...], type], _InsertPlan] = {}
-
-
-class _NoType:
-    """Stands for "no natural type": no value's type is this."""
-
-
-_NO_TYPE: type = _NoType
 
 
 def execute(sql: str, params: Sequence[Any]) -> Any:
@@ -129,7 +123,7 @@ def insert_rows(model: type[BaseModel], rows: Sequence[dict[str, Any]]) -> None:
                 [one] * len(batch)
             )
             _INSERT_MANY_SQL[key] = sql
-        db.execute_sql(sql, params)
+        execute(sql, params)
 
 
 _NATURAL: dict[type[Field], type] = {
